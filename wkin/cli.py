@@ -1,0 +1,118 @@
+"""Command line: ``wkin run CONFIG.toml``, ``wkin info SEEDNAME``.
+
+Errors in the input (configuration, Wannier90 files, Fermi energies outside
+the bands) are printed as one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from . import __version__, parallel
+from .progress import Progress
+
+
+def _band_window(model, grid=(8, 8, 8)):
+    """Lowest and highest Wannier-interpolated energy on a coarse grid (eV)."""
+    from .mesh import uniform
+    E = np.linalg.eigvalsh(model.hamiltonian(uniform(grid, (0.5, 0.5, 0.5))))
+    return float(E.min()), float(E.max())
+
+
+def build_model(model_cfg):
+    """TightBindingModel from the [model] table of a configuration."""
+    from .model import TightBindingModel
+    if "wannier90" in model_cfg:
+        return TightBindingModel.from_wannier90(model_cfg["wannier90"],
+                                                use_ws_distance=model_cfg.get("use_ws_distance", True))
+    from . import models
+    try:
+        return getattr(models, model_cfg["builtin"])(**model_cfg.get("params", {}))
+    except TypeError as err:
+        raise ValueError(f"[model] params: {err}") from None
+
+
+def cmd_run(args):
+    from . import config as cfgmod
+    from .integrate import Occupations, integrate
+    from .io import results
+    from .response.intrinsic import lookup
+    cfg = cfgmod.load(args.config)
+    model = build_model(cfg.model)
+    lo, hi = _band_window(model, tuple(min(int(g), 8) for g in cfg.grid))
+    outside = cfg.mu[(cfg.mu < lo) | (cfg.mu > hi)]
+    if outside.size:
+        raise ValueError(f"[fermi] energies: {outside[0]:.4f} eV lies outside the Wannier bands "
+                         f"[{lo:.4f}, {hi:.4f}] eV")
+    occ = Occupations(mu=cfg.mu, temperature=cfg.temperature, surface_kind=cfg.surface, broadening=cfg.broadening)
+    t0 = time.perf_counter()
+    res = integrate(model, cfg.quantities, occ, cfg.grid, cfg.shift, params={"tau_fs": cfg.tau_fs},
+                    adaptive=cfg.adaptive, degen_thresh=cfg.model.get("degen_thresh", 1e-4))
+    wall = time.perf_counter() - t0
+    if parallel.is_root():
+        observables = lookup(cfg.quantities)
+        inputs = [cfg.source] + (sorted(_seed_files(cfg.model["wannier90"])) if "wannier90" in cfg.model else [])
+        meta = {"config": cfg.raw, "inputs": results.file_hashes(inputs), "model": model.name,
+                "num_wann": model.num_wann, "lattice": model.lattice, "cell_volume": model.cell_volume,
+                "grid": cfg.grid, "shift": cfg.shift, "temperature": cfg.temperature,
+                "tau_fs": cfg.tau_fs, "mpi_ranks": parallel.size(), "wall_time_s": wall}
+        results.write(cfg.output, res, observables, cfg.mu, meta)
+        if not args.quiet:
+            print(results.summary(res, observables, cfg.mu))
+            print(f"# {res.nk_evaluated} k-points, {wall:.1f} s on {parallel.size()} rank(s); wrote {cfg.output}")
+    return 0
+
+
+def _seed_files(seed):
+    from pathlib import Path
+    p = Path(seed)
+    return [str(f) for f in p.parent.glob(p.name + "*") if f.is_file()]
+
+
+def cmd_info(args):
+    from .model import TightBindingModel
+    from .symmetry import space_group
+    model = TightBindingModel.from_wannier90(args.seedname)
+    lo, hi = _band_window(model)
+    print(f"model        : {model.name}")
+    print(f"num_wann     : {model.num_wann}")
+    print(f"R vectors    : {len(model.R)}")
+    print("lattice (Å)  :")
+    for a in model.lattice:
+        print("   " + " ".join(f"{x:12.6f}" for x in a))
+    print(f"cell volume  : {model.cell_volume:.6f} Å^3")
+    sg = space_group(model)
+    print(f"space group  : {sg if sg else 'unknown (no atoms in .win)'}")
+    print(f"band window  : [{lo:.4f}, {hi:.4f}] eV (8x8x8 grid)")
+    print(f"position A(R): {'yes' if model.has_position else 'no (diagonal tight-binding approximation)'}")
+    print(f"spin S(R)    : {'yes' if model.has_spin else 'no'}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="wkin", description="Disorder-aware kinetic transport from Wannier functions")
+    parser.add_argument("--version", action="version", version=f"wkin {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="run the calculation described by a TOML configuration")
+    p.add_argument("config")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("info", help="summary of a Wannier90 model (num_wann, lattice, space group, bands)")
+    p.add_argument("seedname")
+    p.set_defaults(func=cmd_info)
+    args = parser.parse_args(argv)
+    Progress.enabled = not getattr(args, "quiet", False)
+    try:
+        return args.func(args)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        msg = err.args[0] if err.args else str(err)
+        print(f"wkin: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

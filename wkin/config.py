@@ -1,0 +1,150 @@
+"""The ``wkin run`` configuration file (TOML): parsing and validation.
+
+Every key is checked; an unknown or malformed key raises :class:`ConfigError`
+with a one-line message naming it (``[mesh] grid: ...``). Paths are relative
+to the directory of the configuration file. See ``docs/config.md``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .response.intrinsic import OBSERVABLES
+
+BUILTIN_MODELS = ("massive_dirac", "haldane", "rashba_exchange", "weyl_two_node", "chiral_trigonal")
+
+SCHEMA = {
+    "model": {"wannier90", "builtin", "params", "use_ws_distance", "degen_thresh"},
+    "mesh": {"grid", "shift", "adaptive"},
+    "fermi": {"energies", "range", "temperature", "broadening", "surface"},
+    "calculate": {"quantities", "tau"},
+    "output": {"file"},
+}
+ADAPTIVE_KEYS = {"levels", "subdivision", "fraction"}
+
+
+class ConfigError(ValueError):
+    """A configuration problem, reported as one line naming the key."""
+
+
+@dataclass
+class RunConfig:
+    source: Path
+    model: dict
+    grid: np.ndarray
+    shift: np.ndarray
+    adaptive: dict | None
+    mu: np.ndarray
+    temperature: float
+    broadening: float | None
+    surface: str
+    quantities: list
+    tau_fs: float
+    output: Path
+    raw: str = field(repr=False, default="")
+
+
+def _need(table, key, where):
+    if key not in table:
+        raise ConfigError(f"[{where}] {key}: missing")
+    return table[key]
+
+
+def _float_list(value, key, n=None):
+    try:
+        arr = np.array(value, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected a list of numbers, got {value!r}") from None
+    if n is not None and arr.size != n:
+        raise ConfigError(f"{key}: expected {n} numbers, got {arr.size}")
+    return arr
+
+
+def load(path) -> RunConfig:
+    """Read and validate a configuration file."""
+    path = Path(path)
+    try:
+        raw = path.read_text()
+    except OSError as err:
+        raise ConfigError(f"cannot read configuration {path}: {err.strerror}") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML ({err})") from None
+    for section, value in data.items():
+        if section not in SCHEMA:
+            raise ConfigError(f"[{section}]: unknown section (expected one of {', '.join(SCHEMA)})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{section}: expected a [section] table")
+        for key in value:
+            if key not in SCHEMA[section]:
+                raise ConfigError(f"[{section}] {key}: unknown key (expected one of {', '.join(sorted(SCHEMA[section]))})")
+    base = path.parent
+    model = dict(_need(data, "model", "model") if "model" in data else {})
+    if not model:
+        raise ConfigError("[model]: missing (give wannier90 = \"path/seedname\" or builtin = \"name\")")
+    if ("wannier90" in model) == ("builtin" in model):
+        raise ConfigError("[model]: give exactly one of wannier90 = \"path/seedname\" or builtin = \"name\"")
+    if "wannier90" in model:
+        model["wannier90"] = str((base / model["wannier90"]))
+    elif model["builtin"] not in BUILTIN_MODELS:
+        raise ConfigError(f"[model] builtin: unknown model {model['builtin']!r} (one of {', '.join(BUILTIN_MODELS)})")
+    if "params" in model and not isinstance(model["params"], dict):
+        raise ConfigError("[model] params: expected a table, e.g. params = { t2 = 0.1 }")
+
+    mesh_t = data.get("mesh", {})
+    grid = _float_list(_need(mesh_t, "grid", "mesh"), "[mesh] grid", 3)
+    if np.any(grid < 1) or np.any(grid != np.round(grid)):
+        raise ConfigError(f"[mesh] grid: expected three positive integers, got {mesh_t['grid']!r}")
+    shift = _float_list(mesh_t.get("shift", [0, 0, 0]), "[mesh] shift", 3)
+    adaptive = mesh_t.get("adaptive", False)
+    if adaptive is True:
+        adaptive = {}
+    if adaptive is False:
+        adaptive = None
+    elif not isinstance(adaptive, dict):
+        raise ConfigError("[mesh] adaptive: expected true/false or a table {levels, subdivision, fraction}")
+    else:
+        bad = set(adaptive) - ADAPTIVE_KEYS
+        if bad:
+            raise ConfigError(f"[mesh] adaptive.{sorted(bad)[0]}: unknown key (expected {', '.join(sorted(ADAPTIVE_KEYS))})")
+
+    fermi_t = data.get("fermi", {})
+    if ("energies" in fermi_t) == ("range" in fermi_t):
+        raise ConfigError("[fermi]: give exactly one of energies = [...] or range = [min, max, step]")
+    if "energies" in fermi_t:
+        mu = _float_list(fermi_t["energies"], "[fermi] energies")
+    else:
+        lo, hi, step = _float_list(fermi_t["range"], "[fermi] range", 3)
+        if step <= 0 or hi < lo:
+            raise ConfigError(f"[fermi] range: need min <= max and step > 0, got {fermi_t['range']!r}")
+        mu = lo + step * np.arange(int(np.floor((hi - lo) / step + 1e-9)) + 1)
+    if mu.size == 0:
+        raise ConfigError("[fermi] energies: empty")
+    temperature = float(fermi_t.get("temperature", 0.0))
+    if temperature < 0:
+        raise ConfigError(f"[fermi] temperature: must be >= 0 K, got {temperature}")
+    broadening = fermi_t.get("broadening")
+    if broadening is not None and float(broadening) <= 0:
+        raise ConfigError(f"[fermi] broadening: must be > 0 eV, got {broadening}")
+    surface = fermi_t.get("surface", "box")
+    if surface not in ("box", "gaussian"):
+        raise ConfigError(f"[fermi] surface: expected 'box' or 'gaussian', got {surface!r}")
+
+    calc = data.get("calculate", {})
+    quantities = list(_need(calc, "quantities", "calculate"))
+    for q in quantities:
+        if q not in OBSERVABLES:
+            raise ConfigError(f"[calculate] quantities: unknown quantity {q!r} (available: {', '.join(OBSERVABLES)})")
+    tau = float(calc.get("tau", 1.0))
+    if tau <= 0:
+        raise ConfigError(f"[calculate] tau: must be > 0 fs, got {tau}")
+    out = Path(data.get("output", {}).get("file", "results.h5"))
+    return RunConfig(source=path, model=model, grid=grid.astype(int), shift=shift, adaptive=adaptive, mu=mu,
+                     temperature=temperature, broadening=None if broadening is None else float(broadening),
+                     surface=surface, quantities=quantities, tau_fs=tau,
+                     output=out if out.is_absolute() else base / out, raw=raw)

@@ -1,0 +1,1 @@
+"""Input/output: Wannier90 readers and result writers."""

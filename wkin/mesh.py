@@ -1,0 +1,39 @@
+"""k-point meshes: uniform grids and adaptive refinement of single cells.
+
+A uniform grid is k = (i + s)/N (reduced coordinates, i_a = 0..N_a−1, shift s
+in units of the grid step); every point carries weight 1/(N1 N2 N3) and stands
+for the parallelepiped cell of size 1/N around it. Refining a point replaces
+it by an m×m×m sub-grid of that cell, each with weight w/m³ (centred, so an odd
+m keeps the original point). Repeated refinement nests these cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def parse_grid(grid):
+    """Validate a grid spec: three positive integers."""
+    g = np.array(grid, dtype=int).reshape(-1)
+    if g.size != 3 or np.any(g < 1) or not np.allclose(np.array(grid, float).reshape(-1), g):
+        raise ValueError(f"mesh grid must be three positive integers, got {grid!r}")
+    return g
+
+
+def uniform(grid, shift=(0.0, 0.0, 0.0)):
+    """All points of the uniform grid, (N1·N2·N3, 3) reduced coordinates, C order."""
+    grid = parse_grid(grid)
+    i = np.stack(np.meshgrid(*[np.arange(n) for n in grid], indexing="ij"), -1).reshape(-1, 3)
+    return (i + np.asarray(shift, float)) / grid
+
+
+def subdivide(k, cell, m):
+    """Replace each point k (n, 3) with cell size ``cell`` (n, 3) by an m³ sub-grid.
+
+    Returns (k_new (n·m³, 3), cell_new (n·m³, 3)); weights scale by 1/m³.
+    """
+    off = (np.arange(m) - (m - 1) / 2) / m
+    o = np.stack(np.meshgrid(off, off, off, indexing="ij"), -1).reshape(-1, 3)
+    k_new = (k[:, None, :] + o[None] * cell[:, None, :]).reshape(-1, 3)
+    cell_new = np.repeat(cell / m, m**3, axis=0)
+    return k_new, cell_new

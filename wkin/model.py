@@ -1,0 +1,288 @@
+r"""Tight-binding model in a Wannier basis and its batched Fourier interpolation.
+
+Conventions (Wannier90 "convention II", Wang, Yates, Souza, Vanderbilt,
+PRB 74, 195118 (2006), Eqs. 23-26):
+
+.. math::
+
+    H_{ij}(\mathbf k) = \sum_{\mathbf R} e^{i\mathbf k\cdot\mathbf R} H_{ij}(\mathbf R),\qquad
+    A^{(W)}_{a,ij}(\mathbf k) = \sum_{\mathbf R} e^{i\mathbf k\cdot\mathbf R}\langle 0i|r_a|\mathbf R j\rangle,
+
+    \partial_a H(\mathbf k) = \sum_{\mathbf R} iR_a e^{i\mathbf k\cdot\mathbf R} H(\mathbf R),\qquad
+    \bar\Omega_{\gamma}(\mathbf k) = \sum_{\mathbf R} e^{i\mathbf k\cdot\mathbf R}\,
+    i\,[R_\alpha A_\beta(\mathbf R) - R_\beta A_\alpha(\mathbf R)]\quad(\alpha\beta\gamma\ \text{cyclic}).
+
+Units: energies in eV, lengths in Å, k in Å⁻¹ (Cartesian) or reduced
+coordinates (fractions of the reciprocal lattice vectors). ``H_R`` is stored
+already divided by the Wigner–Seitz degeneracies (and with the
+``use_ws_distance`` shifts applied), so the sums above are plain sums.
+
+When no position matrix is given, the tight-binding approximation
+:math:`\langle 0i|\mathbf r|\mathbf Rj\rangle = \boldsymbol\tau_i\delta_{ij}\delta_{\mathbf R0}`
+is used (Wannier centres on the diagonal). With it every output is the same
+as in the "convention I" tight-binding formulas that drop the position
+matrix altogether.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse
+
+#: cyclic index pairs (alpha, beta) for gamma = x, y, z
+CYCLIC = ((1, 2), (2, 0), (0, 1))
+
+
+class ModelError(ValueError):
+    """A model whose data the theory cannot use (non-Hermitian, bad shapes)."""
+
+
+class TightBindingModel:
+    """Real-space Wannier Hamiltonian, position and spin matrices.
+
+    Parameters
+    ----------
+    lattice : (3, 3) array, Å
+        Rows are the lattice vectors a1, a2, a3.
+    R : (nR, 3) int array
+        Lattice vectors in reduced coordinates.
+    H_R : (nR, nw, nw) complex, eV
+        :math:`\\langle 0i|H|\\mathbf R j\\rangle`, already divided by degeneracies.
+    A_R : (nR, 3, nw, nw) complex, Å, optional
+        :math:`\\langle 0i|r_a|\\mathbf R j\\rangle`.
+    S_R : (nR, 3, nw, nw) complex, optional
+        :math:`\\langle 0i|\\sigma_a|\\mathbf R j\\rangle` (Pauli matrices, no ħ/2).
+    centres : (nw, 3) array, Å, optional
+        Wannier centres (Cartesian). Default: diagonal of A(R=0), else zero.
+    atoms : (positions (nat,3) reduced, numbers (nat,)), optional
+        Crystal structure, used for symmetry analysis.
+    name : str
+    """
+
+    def __init__(self, lattice, R, H_R, A_R=None, S_R=None, centres=None, atoms=None,
+                 name="model", hermiticity_tol=1e-5):
+        self.lattice = np.array(lattice, dtype=float).reshape(3, 3)
+        if abs(np.linalg.det(self.lattice)) < 1e-12:
+            raise ModelError("lattice vectors are linearly dependent")
+        R = np.array(R, dtype=int).reshape(-1, 3)
+        H_R = np.array(H_R, dtype=complex)
+        if H_R.ndim != 3 or H_R.shape[0] != R.shape[0] or H_R.shape[1] != H_R.shape[2]:
+            raise ModelError(f"H_R must have shape (nR, nw, nw) with nR = {R.shape[0]}, got {H_R.shape}")
+        nw = H_R.shape[1]
+        self.name = name
+        self.atoms = atoms
+        if centres is None and A_R is not None:
+            i0 = np.flatnonzero(np.all(R == 0, axis=1))
+            centres = np.zeros((nw, 3)) if len(i0) == 0 else np.real(
+                np.diagonal(np.asarray(A_R)[i0[0]], axis1=1, axis2=2)).T
+        self.centres = np.zeros((nw, 3)) if centres is None else np.array(centres, float).reshape(nw, 3)
+        self.has_position = A_R is not None
+        if A_R is None:
+            A_R = np.zeros((R.shape[0], 3, nw, nw), complex)
+            R, H_R, A_R, S_R = _ensure_origin(R, H_R, A_R, S_R)
+            i0 = np.flatnonzero(np.all(R == 0, axis=1))[0]
+            A_R[i0][:, np.arange(nw), np.arange(nw)] = self.centres.T
+        A_R = np.array(A_R, dtype=complex)
+        if A_R.shape != (R.shape[0], 3, nw, nw):
+            raise ModelError(f"A_R must have shape {(R.shape[0], 3, nw, nw)}, got {A_R.shape}")
+        if S_R is not None:
+            S_R = np.array(S_R, dtype=complex)
+            if S_R.shape != (R.shape[0], 3, nw, nw):
+                raise ModelError(f"S_R must have shape {(R.shape[0], 3, nw, nw)}, got {S_R.shape}")
+        self.R, self.H_R, self.A_R, self.S_R = R, H_R, A_R, S_R
+        self._check_hermitian(hermiticity_tol)
+        self._stack = None
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def num_wann(self) -> int:
+        return self.H_R.shape[1]
+
+    @property
+    def has_spin(self) -> bool:
+        return self.S_R is not None
+
+    @property
+    def cell_volume(self) -> float:
+        """Unit-cell volume in Å³."""
+        return float(abs(np.linalg.det(self.lattice)))
+
+    @property
+    def recip_lattice(self) -> np.ndarray:
+        """Rows b1, b2, b3 in Å⁻¹ with a_i · b_j = 2π δ_ij."""
+        return 2 * np.pi * np.linalg.inv(self.lattice).T
+
+    @property
+    def R_cart(self) -> np.ndarray:
+        return self.R @ self.lattice
+
+    def to_cartesian(self, k_red):
+        """Reduced k (fractions of b_i) → Cartesian k in Å⁻¹."""
+        return np.asarray(k_red, float) @ self.recip_lattice
+
+    def _check_hermitian(self, tol):
+        index = {tuple(r): i for i, r in enumerate(self.R)}
+        try:
+            minus = np.array([index[tuple(-r)] for r in self.R])
+        except KeyError as err:
+            raise ModelError(f"lattice vector {tuple(-np.array(err.args[0]))} present but its "
+                             "opposite is missing: H(k) would not be Hermitian") from None
+        err = np.abs(self.H_R - self.H_R[minus].conj().transpose(0, 2, 1)).max()
+        if err > tol:
+            raise ModelError(f"H(R) != H(-R)^dagger (max deviation {err:.2e} eV > {tol:.0e} eV)")
+        self._minus = minus
+
+    # ------------------------------------------------------------------ Fourier
+    def _real_space_stack(self):
+        """All real-space blocks needed for one k-evaluation, as one (nR, ncomp·nw²) matrix.
+
+        Components: H, iR_a H (3), A_a (3), Ω̄_γ (3), σ_a (3 if spin).
+        """
+        if self._stack is None:
+            Rc = self.R_cart
+            blocks = [self.H_R[:, None]]
+            blocks.append(1j * Rc[:, :, None, None] * self.H_R[:, None])
+            blocks.append(self.A_R)
+            curl = np.stack([1j * (Rc[:, a, None, None] * self.A_R[:, b] - Rc[:, b, None, None] * self.A_R[:, a])
+                             for a, b in CYCLIC], axis=1)
+            blocks.append(curl)
+            if self.S_R is not None:
+                blocks.append(self.S_R)
+            self._stack = np.concatenate(blocks, axis=1).reshape(len(self.R), -1)
+        return self._stack
+
+    def fourier(self, k_red):
+        """Evaluate the Wannier-gauge matrices at a batch of k (one ZGEMM).
+
+        Parameters
+        ----------
+        k_red : (nk, 3) reduced coordinates.
+
+        Returns
+        -------
+        dict with ``H`` (nk,nw,nw) eV, ``dH`` (nk,3,nw,nw) eV·Å, ``A`` (nk,3,nw,nw) Å,
+        ``Obar`` (nk,3,nw,nw) Å² (curl of A, vector index γ) and, when spin is present,
+        ``S`` (nk,3,nw,nw).
+        """
+        k_red = np.atleast_2d(np.asarray(k_red, float))
+        phase = np.exp(2j * np.pi * (k_red @ self.R.T))
+        return self._unpack(phase @ self._real_space_stack())
+
+    def _unpack(self, flat):
+        """Split (nk, ncomp·nw²) Fourier sums into the named matrices."""
+        nw = self.num_wann
+        out = flat.reshape(len(flat), -1, nw, nw)
+        res = {"H": out[:, 0], "dH": out[:, 1:4], "A": out[:, 4:7], "Obar": out[:, 7:10]}
+        if self.S_R is not None:
+            res["S"] = out[:, 10:13]
+        return res
+
+    def grid_blocks(self, grid, budget_points=None):
+        """FFT sub-grid size n_f and the list of block offsets j used by :meth:`fourier_grid`."""
+        grid = np.array(grid, int)
+        if budget_points is None:
+            budget_points = max(64, int(3e8 / (16 * self._real_space_stack().shape[1])))
+        nf = np.array(fft_block(grid, budget_points))
+        return nf, list(np.ndindex(*tuple(grid // nf)))
+
+    def fourier_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None, budget_points=None):
+        """Evaluate :meth:`fourier` on a uniform grid by FFT, in blocks.
+
+        The grid k = (i + shift)/N, i_a = 0..N_a−1, is split into sub-grids
+        k = (j + shift)/N + m/N_f (N_f a divisor of N, j = 0..N/N_f−1). On each
+        sub-grid the sum over R is a discrete Fourier transform of the blocks
+        folded modulo N_f, which is exact (no aliasing: e^{ik·R} is periodic in
+        R mod N_f on that sub-grid).
+
+        ``blocks`` selects block offsets j (default: all, see :meth:`grid_blocks`).
+        Yields ``(k_red, matrices)`` with the same dictionary as :meth:`fourier`.
+        """
+        grid = np.array(grid, int)
+        shift = np.asarray(shift, float)
+        stack = self._real_space_stack()
+        ncomp = stack.shape[1]
+        nf, all_blocks = self.grid_blocks(grid, budget_points)
+        npts = int(np.prod(nf))
+        fold = scipy.sparse.csr_matrix(
+            (np.ones(len(self.R)), (np.ravel_multi_index(tuple((self.R % nf).T), tuple(nf)), np.arange(len(self.R)))),
+            shape=(npts, len(self.R)))
+        m = np.stack(np.meshgrid(*[np.arange(n) for n in nf], indexing="ij"), -1).reshape(-1, 3)
+        for j in (all_blocks if blocks is None else blocks):
+            k0 = (np.array(j) + shift) / grid
+            Y = fold @ (np.exp(2j * np.pi * (self.R @ k0))[:, None] * stack)
+            Y = np.fft.ifftn(Y.reshape(tuple(nf) + (ncomp,)), axes=(0, 1, 2)) * npts
+            yield k0 + m / nf, self._unpack(Y.reshape(npts, ncomp))
+
+    def hamiltonian(self, k_red):
+        """H(k) for a batch of reduced k, (nk, nw, nw) in eV."""
+        k_red = np.atleast_2d(np.asarray(k_red, float))
+        phase = np.exp(2j * np.pi * (k_red @ self.R.T))
+        return (phase @ self.H_R.reshape(len(self.R), -1)).reshape(len(k_red), self.num_wann, self.num_wann)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_wannier90(cls, seedname, use_ws_distance=True, **kwargs):
+        """Build from Wannier90 outputs of ``seedname`` (see :mod:`wkin.io.wannier90`)."""
+        from .io.wannier90 import load_model_data
+        return cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
+
+    @classmethod
+    def from_wannierberri(cls, system, name=None):
+        """Build from a WannierBerri ``System_R`` (Hamiltonian, and position/spin when loaded).
+
+        WannierBerri stores position matrices in its phase convention I (Wannier
+        centres subtracted from the diagonal of A(R=0)); they are put back here.
+        """
+        lattice = np.array(system.real_lattice)
+        iR = np.array(system.rvec.iRvec)
+        nw = system.num_wann
+        H_R = np.array(system.get_R_mat("Ham"))
+        centres = np.array(system.wannier_centers_cart)
+        A_R = S_R = None
+        if system.has_R_mat("AA"):
+            A_R = np.array(system.get_R_mat("AA")).transpose(0, 3, 1, 2).copy()
+            i0 = np.flatnonzero(np.all(iR == 0, axis=1))[0]
+            A_R[i0][:, np.arange(nw), np.arange(nw)] += centres.T
+        if system.has_R_mat("SS"):
+            S_R = np.array(system.get_R_mat("SS")).transpose(0, 3, 1, 2).copy()
+        return cls(lattice, iR, H_R, A_R=A_R, S_R=S_R, centres=centres,
+                   name=name or getattr(system, "name", "wannierberri"))
+
+    @classmethod
+    def from_tbmodels(cls, tb, name="tbmodels"):
+        """Build from a ``tbmodels.Model``.
+
+        TBmodels stores each hopping once, H(k) = Σ_R hop[R] e^{ik·R} + h.c., with
+        half of the on-site terms in hop[0]; positions ``tb.pos`` are reduced.
+        The tight-binding (diagonal) position matrix is used.
+        """
+        hops = {tuple(int(x) for x in r): np.asarray(m, complex) for r, m in tb.hop.items()}
+        keys = sorted(set(hops) | {tuple(-x for x in r) for r in hops})
+        index = {r: i for i, r in enumerate(keys)}
+        nw = int(tb.size)
+        H_R = np.zeros((len(keys), nw, nw), complex)
+        for r, m in hops.items():
+            H_R[index[r]] += m
+            H_R[index[tuple(-x for x in r)]] += m.conj().T
+        uc = np.array(tb.uc, float)
+        return cls(uc, np.array(keys), H_R, centres=np.asarray(tb.pos, float) @ uc, name=name)
+
+
+def _ensure_origin(R, H_R, A_R, S_R):
+    """Append R = 0 (with zero blocks) when a model lacks it."""
+    if np.any(np.all(R == 0, axis=1)):
+        return R, H_R, A_R, S_R
+    pad = lambda X: None if X is None else np.concatenate([X, np.zeros_like(X[:1])])  # noqa: E731
+    return np.concatenate([R, [[0, 0, 0]]]), pad(H_R), pad(A_R), pad(S_R)
+
+
+def fft_block(shape, budget_points=4096):
+    """Largest per-axis divisors (n1, n2, n3) of ``shape`` with n1·n2·n3 ≤ budget_points."""
+    best = (1, 1, 1)
+    divs = [[d for d in range(1, n + 1) if n % d == 0] for n in shape]
+    for a in divs[0]:
+        for b in divs[1]:
+            for c in divs[2]:
+                if a * b * c <= budget_points and a * b * c > np.prod(best):
+                    best = (a, b, c)
+    return best

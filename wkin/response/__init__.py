@@ -1,0 +1,1 @@
+"""Response functions, one module per observable family."""
