@@ -64,7 +64,10 @@ def test_gauge_invariance_random_phases(rmodel):
     for name in ("velocity", "berry_curvature", "orbital_moment", "spin"):
         x0, x1 = getattr(b0, name), getattr(b1, name)
         assert np.abs(x0 - x1).max() < 1e-10 * max(1.0, np.abs(x0).max()), name
-    assert np.abs(b0.velocity_product_traced() - b1.velocity_product_traced()).max() < 1e-9
+    for name in (None, "berry_curvature_matrix", "orbital_moment_matrix", "spin_matrix"):
+        t0 = b0.velocity_traced(None if name is None else getattr(b0, name))
+        t1 = b1.velocity_traced(None if name is None else getattr(b1, name))
+        assert np.abs(t0 - t1).max() < 1e-9 * max(1.0, np.abs(t0).max()), name
     # |A_nm| is gauge-invariant off the diagonal; A_nm itself picks up e^{i(phi_m - phi_n)}
     assert np.allclose(np.abs(b0.berry_connection), np.abs(b1.berry_connection), atol=1e-10)
 
@@ -87,9 +90,12 @@ def test_group_trace_invariant_under_unitary_mixing_of_degenerate_pair():
     U1 = U.copy()
     U1[:, :, 0:2] = U[:, :, 0:2] @ Q  # lowest two bands are the degenerate copies
     b1 = from_eigenvectors(k, F, E, U1)
-    t0, t1 = b0.velocity_product_traced(), b1.velocity_product_traced()
-    assert np.allclose(t0[:, :2].sum(1), t1[:, :2].sum(1), atol=1e-10)
+    for name in (None, "berry_curvature_matrix", "orbital_moment_matrix"):
+        t0 = b0.velocity_traced(None if name is None else getattr(b0, name))
+        t1 = b1.velocity_traced(None if name is None else getattr(b1, name))
+        assert np.allclose(t0[:, :2].sum(1), t1[:, :2].sum(1), atol=1e-10), name
     assert np.allclose(b0.berry_curvature[:, :2].sum(1), b1.berry_curvature[:, :2].sum(1), atol=1e-10)
+    assert np.allclose(b0.orbital_moment[:, :2].sum(1), b1.orbital_moment[:, :2].sum(1), atol=1e-10)
 
 
 def _link_curvature(model, k_red, band, h=1e-4):

@@ -14,7 +14,7 @@ from wkin.io.wannier90 import Wannier90FormatError
 
 
 # ---------------------------------------------------------------------------- helpers
-def _hermitian_blocks(R, X, comp_axes=0):
+def _hermitian_blocks(R, X):
     """Symmetrize X so that X(-R) = X(R)^dagger (per component)."""
     index = {tuple(r): i for i, r in enumerate(R)}
     minus = np.array([index[tuple(-r)] for r in R])
@@ -165,12 +165,27 @@ def test_load_model_from_tb_matches(tmp_path):
         for c in centres:
             f.write("X {:.10f} {:.10f} {:.10f}\n".format(*c))
         f.write("Fe 0.0 0.0 0.0\n")
+    np.testing.assert_allclose(w90.load_model_data(seed)["centres"], centres)
     m2 = TightBindingModel.from_wannier90(seed)
-    np.testing.assert_allclose(m2.centres, centres)
     k = kpts()
     a, b = m2.fourier(k), model.fourier(k)
     for key in ("H", "dH", "A", "Obar"):
         np.testing.assert_allclose(a[key], b[key], atol=1e-11)
+
+
+def test_load_hr_without_r_uses_centres_file(tmp_path):
+    model = random_model(nw=2, seed=6, with_A=False)
+    seed = str(tmp_path / "h")
+    w90.write_hr(seed + "_hr.dat", model)
+    write_win(seed + ".win", model)
+    with open(seed + "_centres.xyz", "w") as f:
+        f.write("2\ncomment\nX 0.1 0.2 0.3\nX 1 1 1\n")
+    kw = w90.load_model_data(seed)
+    assert kw["A_R"] is None
+    m2 = TightBindingModel(**kw)
+    np.testing.assert_allclose(m2.centres, [[0.1, 0.2, 0.3], [1, 1, 1]])
+    k = kpts()
+    np.testing.assert_allclose(m2.hamiltonian(k), model.hamiltonian(k), atol=1e-12)
 
 
 def test_missing_hamiltonian_lists_names(tmp_path):
@@ -262,10 +277,28 @@ def test_read_spn(tmp_path):
     np.testing.assert_allclose(w90.read_spn(p), S, atol=1e-14)
 
 
+def _record(b):
+    return np.int32(len(b)).tobytes() + b + np.int32(len(b)).tobytes()
+
+
 def test_read_spn_unformatted(tmp_path):
-    p = tmp_path / "b.spn"
+    rng = np.random.default_rng(1)
+    nk, nb = 2, 3
+    X = rng.standard_normal((nk, nb, nb, 3)) + 1j * rng.standard_normal((nk, nb, nb, 3))
+    S = X + X.conj().transpose(0, 2, 1, 3)
+    recs = [b"header".ljust(60), np.array([nb, nk], "<i4").tobytes()]
+    for ik in range(nk):
+        vals = [S[ik, n, m, s] for m in range(nb) for n in range(m + 1) for s in range(3)]
+        recs.append(np.array(vals, "<c16").tobytes())
+    p = tmp_path / "u.spn"
+    p.write_bytes(b"".join(_record(r) for r in recs))
+    np.testing.assert_allclose(w90.read_spn(p), S, atol=1e-15)
+    p.write_bytes(b"".join(_record(r) for r in recs[:-1]))  # one k-point missing
+    with pytest.raises(Wannier90FormatError, match="spn_formatted = .true.") as exc:
+        w90.read_spn(p)
+    assert "u.spn" in str(exc.value) and "expected 4 records" in str(exc.value)
     p.write_bytes(b"\x3c\x00\x00\x00header\x00\x00" + bytes(range(256)))
-    with pytest.raises(Wannier90FormatError, match="spn_formatted"):
+    with pytest.raises(Wannier90FormatError, match="WannierBerri"):
         w90.read_spn(p)
 
 
@@ -350,6 +383,13 @@ def test_malformed(tmp_path, fname, mutation, line, text):
     assert text in msg, msg
     assert exc.value.lineno == line
     assert exc.value.__cause__ is None
+
+
+def test_corrupt_gzip(tmp_path):
+    p = tmp_path / "c_hr.dat.gz"
+    p.write_bytes(gzip.compress(b"header\n2\n1\n")[:-12] + b"garbage!garbage!")
+    with pytest.raises(Wannier90FormatError, match=r"c_hr\.dat\.gz: cannot read file"):
+        w90.read_hr(tmp_path / "c_hr.dat")
 
 
 def test_malformed_gz_names_file(tmp_path):
@@ -523,8 +563,7 @@ def test_ws_distance_speed():
     keys = np.array([(*r, i, j) for r in R.tolist() for i in range(1, nw + 1) for j in range(1, nw + 1)])
     ndeg = rng.integers(1, 4, len(keys))
     T = rng.integers(-1, 2, (ndeg.sum(), 3))
-    splits = np.split(T, np.cumsum(ndeg)[:-1])
-    ws = {tuple(k): t for k, t in zip(keys.tolist(), splits)}
+    ws = w90._wsvec_dict(keys, ndeg, T)
     t0 = time.perf_counter()
     Rn, Hn = w90.apply_ws_distance(R, np.ones(len(R)), H, ws)
     assert time.perf_counter() - t0 < 2.0

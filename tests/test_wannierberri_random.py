@@ -11,7 +11,7 @@ from conftest import random_model
 from wkin.integrate import Occupations, integrate
 from wkin.io.wannier90 import write_tb
 from wkin.model import TightBindingModel
-from wkin.response.intrinsic import OBSERVABLES, Observable, _vel_outer
+from wkin.response.intrinsic import OBSERVABLES, Observable
 
 wb = pytest.importorskip("wannierberri")
 pytestmark = pytest.mark.crosscode
@@ -74,7 +74,7 @@ def test_internal_terms_equal_diagonal_position_matrix(pair):
     # WannierBerri's Fermi-surface K uses m = H + ε_nΩ − 2μΩ (μ in place of ε_n in the −εΩ term);
     # wkin uses the band energy. In wkin's units the difference is −(e²/ħ) Σ (−f') v_a (ε_n − μ) Ω_b,
     # accounted for exactly here (WannierBerri's moment is −2ħ/e times wkin's, see bands.orbital_moment).
-    shift = Observable("shift", "surface", lambda b: _vel_outer(b, b.berry_curvature * b.energies[..., None]),
+    shift = Observable("shift", "surface", lambda b: b.velocity_traced(b.berry_curvature_matrix * b.energies[:, None, :, None]),
                        (3, 3), "A", True, "", OBSERVABLES["gme_orb"].prefactor)
     r = integrate(tb, ["ahc", "gme_orb", "berry_dipole", shift], Occupations(mu=EF), NK)
     c = OBSERVABLES["gme_orb"].prefactor({})
@@ -91,3 +91,25 @@ def test_full_position_matrix_matters(pair):
     a = integrate(model, ["ahc"], Occupations(mu=EF), NK).values["ahc"]
     b = integrate(tb, ["ahc"], Occupations(mu=EF), NK).values["ahc"]
     assert _rel(a, b) > 1e-2
+
+
+def test_gme_spin_against_wannierberri(tmp_path):
+    """Spin part of K: WannierBerri with the same S(R) (its m_spin = −μ_B σ, i.e. g_s = 2)."""
+    from wkin.response.intrinsic import G_SPIN
+    model = random_model(seed=3, nw=4, spin=True)
+    write_tb(tmp_path / "s_tb.dat", model)
+    system = wb.system.System_R.from_tb_dat(tb_file=str(tmp_path / "s_tb.dat"), berry=True)
+    system.set_R_mat("SS", model.S_R.transpose(0, 2, 3, 1))
+    ref = _wb_run(system, {"k": wb.calculators.static.GME_spin_FermiSurf(Efermi=EF)})["k"]
+    r = integrate(model, ["gme_spin"], Occupations(mu=EF), NK).values["gme_spin"]
+    assert _rel(r * 2 / G_SPIN, ref) < 1e-6
+
+
+def test_model_from_wannierberri_system(pair):
+    """TightBindingModel.from_wannierberri (convention I → II) reproduces the model read from the file."""
+    model, system = pair
+    m2 = TightBindingModel.from_wannierberri(system)
+    a = integrate(model, ["ahc", "gme_orb"], Occupations(mu=EF[::10]), (5, 5, 5)).values
+    b = integrate(m2, ["ahc", "gme_orb"], Occupations(mu=EF[::10]), (5, 5, 5)).values
+    for key in a:
+        assert _rel(b[key], a[key]) < 1e-10

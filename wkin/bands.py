@@ -82,68 +82,93 @@ class BandBatch:
         return self.Abar + 1j * self.D
 
     @property
-    def berry_curvature(self):
-        r"""Berry curvature :math:`\Omega_{n,\gamma}`, (nk, nb, 3) Å² (WYSV Eq. 27, diagonal).
+    def berry_curvature_matrix(self):
+        r"""Berry curvature inside degenerate groups, (nk, 3, nb, nb) Å², zero between groups.
+
+        WYSV Eq. 27 as a matrix on each degenerate group g (α, β, γ cyclic):
 
         .. math::
 
-            \Omega_{n\gamma} = \mathrm{Re}\,\bar\Omega_{\gamma,nn}
-              - 2\,\mathrm{Re}\sum_m D_{\alpha,nm}\bar A_{\beta,mn}
-              + 2\,\mathrm{Re}\sum_m D_{\beta,nm}\bar A_{\alpha,mn}
-              + 2\,\mathrm{Im}\sum_m D_{\alpha,nm}D_{\beta,mn},
+            \Omega_{\gamma} = X + X^\dagger,\quad
+            X = \tfrac12\bar\Omega_\gamma - D_\alpha\bar A_\beta + D_\beta\bar A_\alpha
+                - iD_\alpha D_\beta - i\bar A^{g}_\alpha\bar A^{g}_\beta ,
 
-        with (α, β, γ) cyclic; :math:`\Omega_z=\Omega_{xy}` =
-        :math:`i[\langle\partial_x u|\partial_y u\rangle-\langle\partial_y u|\partial_x u\rangle]`.
+        where :math:`\bar A^g` keeps only elements inside the group (D vanishes
+        there). Its diagonal for a non-degenerate band is :math:`\Omega_{n\gamma}`
+        = :math:`i[\langle\partial_\alpha u|\partial_\beta u\rangle-c.c.]`
+        (:math:`\Omega_z=\Omega_{xy}`); traces over a group are gauge-invariant.
         """
-        D, A = self.D, self.Abar
-        out = np.empty(self.energies.shape + (3,))
+        D, A, G = self.D, self.Abar, self.group[:, None]
+        Ag = A * G
+        out = np.empty_like(self.V)
         for g, (a, b) in enumerate(CYCLIC):
-            out[..., g] = (np.real(np.diagonal(self.Obar[:, g], axis1=1, axis2=2))
-                           - 2 * np.real(np.einsum("knm,kmn->kn", D[:, a], A[:, b]))
-                           + 2 * np.real(np.einsum("knm,kmn->kn", D[:, b], A[:, a]))
-                           + 2 * np.imag(np.einsum("knm,kmn->kn", D[:, a], D[:, b])))
-        return out
+            X = (0.5 * self.Obar[:, g] - D[:, a] @ A[:, b] + D[:, b] @ A[:, a]
+                 - 1j * D[:, a] @ D[:, b] - 1j * Ag[:, a] @ Ag[:, b])
+            out[:, g] = X + X.conj().transpose(0, 2, 1)
+        return out * G
+
+    @property
+    def berry_curvature(self):
+        r"""Berry curvature :math:`\Omega_{n\gamma}` of each band, (nk, nb, 3) Å² (diagonal of
+        :attr:`berry_curvature_matrix`; WYSV Eq. 27)."""
+        return np.real(np.diagonal(self.berry_curvature_matrix, axis1=2, axis2=3)).transpose(0, 2, 1)
+
+    @property
+    def orbital_moment_matrix(self):
+        r"""Orbital moment in the "H and A" form inside degenerate groups, (nk, 3, nb, nb) eV·Å².
+
+        .. math::
+
+            \tilde m_\gamma = \frac{K-K^\dagger}{2i},\qquad
+            K_{nm} = \sum_{l\notin g}(\epsilon_l-\epsilon_g)\,\mathcal A_{\alpha,nl}\mathcal A_{\beta,lm},
+            \qquad \mathbf m = \frac{e}{\hbar}\tilde{\mathbf m},
+
+        whose diagonal for a non-degenerate band is
+        :math:`\tilde m_{n\gamma}=\sum_{l\ne n}(\epsilon_l-\epsilon_n)\,\mathrm{Im}[\mathcal A_{\alpha,nl}\mathcal A_{\beta,ln}]`,
+        i.e. :math:`\mathbf m_n=-\frac{ie}{2\hbar}\langle\nabla u_n|\times(H-\epsilon_n)|\nabla u_n\rangle`
+        (Xiao, Chang, Niu, RMP 82, 1959 (2010), Sec. III; electron charge −e) with
+        the completeness relation restricted to the Wannier bands — the
+        approximation that needs only H and the position matrix A (no
+        ⟨0|H r|R⟩ or ⟨0|r H r|R⟩ matrices). With the diagonal (tight-binding)
+        position matrix it equals −1/2 times WannierBerri's moment (eV·Å²)
+        without external terms (docs/outputs.md).
+        """
+        A = self.berry_connection * (~self.group)[:, None]  # out-of-group elements only
+        E = self.energies
+        G = self.group[:, None]
+        out = np.empty_like(self.V)
+        for g, (a, b) in enumerate(CYCLIC):
+            K = (A[:, a] * E[:, None, :]) @ A[:, b] - E[:, :, None] * (A[:, a] @ A[:, b])
+            out[:, g] = (K - K.conj().transpose(0, 2, 1)) / 2j
+        return out * G
 
     @property
     def orbital_moment(self):
-        r"""Orbital moment in the "H and A" form, (nk, nb, 3) in eV·Å².
-
-        .. math::
-
-            \tilde m_{n\gamma} = \sum_{m\ne n}(\epsilon_m-\epsilon_n)\,
-                \mathrm{Im}\big[\mathcal A_{\alpha,nm}\mathcal A_{\beta,mn}\big],
-            \qquad \mathbf m_n = \frac{e}{\hbar}\tilde{\mathbf m}_n ,
-
-        which is :math:`\mathbf m_n=-\frac{ie}{2\hbar}\langle\nabla u_n|\times
-        (H-\epsilon_n)|\nabla u_n\rangle` (Xiao, Chang, Niu, RMP 82, 1959 (2010),
-        Sec. III, electron charge −e) with the completeness relation
-        restricted to the Wannier bands: the approximation that needs only H
-        and the position matrix A (no ⟨0|H r|R⟩ or ⟨0|r H r|R⟩ matrices).
-        Degenerate partners (ε_m = ε_n) do not contribute.
-        """
-        A = self.berry_connection
-        dE = self.energies[:, None, :] - self.energies[:, :, None]  # [k, n, m] = e_m - e_n
-        dE = np.where(self.group, 0.0, dE)
-        out = np.empty(self.energies.shape + (3,))
-        for g, (a, b) in enumerate(CYCLIC):
-            out[..., g] = np.einsum("knm,knm->kn", dE, np.imag(A[:, a] * A[:, b].transpose(0, 2, 1)))
-        return out
+        """Orbital moment of each band, (nk, nb, 3) eV·Å² (diagonal of :attr:`orbital_moment_matrix`)."""
+        return np.real(np.diagonal(self.orbital_moment_matrix, axis1=2, axis2=3)).transpose(0, 2, 1)
 
     @property
     def spin(self):
         """Spin expectation values ⟨σ_a⟩ per band, (nk, nb, 3) (Pauli, no ħ/2)."""
+        return np.real(np.diagonal(self.spin_matrix, axis1=2, axis2=3)).transpose(0, 2, 1)
+
+    @property
+    def spin_matrix(self):
+        """Pauli matrices in the band basis inside degenerate groups, (nk, 3, nb, nb)."""
         if self.S is None:
             raise ValueError("the model carries no spin matrices (S_R); load a .spn or use a spinful built-in model")
-        return np.real(np.diagonal(self.S, axis1=2, axis2=3)).transpose(0, 2, 1)
+        return self.S * self.group[:, None]
 
-    def velocity_product_traced(self):
-        r"""Group-traced :math:`\sum_{m\in g(n)}V_{a,nm}V_{b,mn}`, (nk, nb, 3, 3) eV²Å².
+    def velocity_traced(self, X=None):
+        r"""Group-traced :math:`\sum_{m\in g(n)}V_{a,nm}X_{b,mn}`, (nk, nb, 3, 3), real part.
 
-        Equals :math:`v_{na}v_{nb}` for a non-degenerate band and makes the sum
-        over a degenerate group basis-independent.
+        ``X`` is a (nk, 3, nb, nb) band matrix (default: the velocity V itself).
+        For a non-degenerate band this is :math:`v_{na}X_{nb,nn}`; summed over a
+        degenerate group it is the basis-independent trace of the product.
         """
         Vg = self.V * self.group[:, None]
-        return np.real(np.einsum("kanm,kbmn->knab", Vg, Vg))
+        X = Vg if X is None else X * self.group[:, None]
+        return np.real(np.einsum("kanm,kbmn->knab", Vg, X))
 
 
 def solve(model: TightBindingModel, k_red, degen_thresh=DEGEN_THRESH) -> BandBatch:
@@ -160,13 +185,34 @@ def solve_fourier(k_red, F, degen_thresh=DEGEN_THRESH) -> BandBatch:
 
 
 def from_eigenvectors(k_red, F, E, U, degen_thresh=DEGEN_THRESH) -> BandBatch:
-    """Band quantities for given eigenpairs (any phases / basis inside degenerate groups)."""
+    r"""Band quantities for given eigenpairs (any phases / basis inside degenerate groups).
+
+    The Wannier-gauge matrices come in phase convention II (no centres in the
+    Fourier phases). :math:`\bar A`, :math:`\bar\Omega` and D are returned in
+    convention I (phases :math:`e^{i\mathbf k\cdot(\mathbf R+\tau_j-\tau_i)}`,
+    the convention of WannierBerri), obtained exactly with
+    :math:`\tau^{(H)}_a=U^\dagger\tau_aU`:
+
+    .. math::
+
+        \bar A^{I}=\bar A-\tau^{(H)},\quad D^{I}=D-i\tau^{(H)},\quad
+        \bar\Omega^{I}_\gamma=\bar\Omega_\gamma-i[\tau^{(H)}_\alpha,\bar A_\beta]+i[\tau^{(H)}_\beta,\bar A_\alpha].
+
+    The full connection :math:`\bar A+iD` between different levels, and so
+    every non-degenerate result, is the same in both conventions; only the
+    matrices inside a degenerate group (where D is not defined) depend on it.
+    """
     V = _rotate(U, F["dH"])
     Abar = _rotate(U, F["A"])
     Obar = _rotate(U, F["Obar"])
     S = _rotate(U, F["S"]) if "S" in F else None
     dE = E[:, None, :] - E[:, :, None]  # [k, n, m] = e_m - e_n
     group = np.abs(dE) <= degen_thresh
+    tau = np.einsum("kin,ia,kim->kanm", U.conj(), F["centres"], U)
+    for g, (a, b) in enumerate(CYCLIC):
+        Obar[:, g] += (-1j * (tau[:, a] @ Abar[:, b] - Abar[:, b] @ tau[:, a])
+                       + 1j * (tau[:, b] @ Abar[:, a] - Abar[:, a] @ tau[:, b]))
+    Abar -= tau
     with np.errstate(divide="ignore", invalid="ignore"):
-        D = np.where(group[:, None], 0.0, V / np.where(group, 1.0, dE)[:, None])
+        D = np.where(group[:, None], 0.0, V / np.where(group, 1.0, dE)[:, None] - 1j * tau)
     return BandBatch(k=k_red, energies=E, U=U, V=V, D=D, Abar=Abar, Obar=Obar, S=S, group=group)

@@ -53,7 +53,9 @@ class TightBindingModel:
     S_R : (nR, 3, nw, nw) complex, optional
         :math:`\\langle 0i|\\sigma_a|\\mathbf R j\\rangle` (Pauli matrices, no ħ/2).
     centres : (nw, 3) array, Å, optional
-        Wannier centres (Cartesian). Default: diagonal of A(R=0), else zero.
+        Wannier centres (Cartesian), used when ``A_R`` is not given (then the
+        diagonal tight-binding position matrix is built from them); with
+        ``A_R`` the centres are the diagonal of A(R=0).
     atoms : (positions (nat,3) reduced, numbers (nat,)), optional
         Crystal structure, used for symmetry analysis.
     name : str
@@ -71,7 +73,7 @@ class TightBindingModel:
         nw = H_R.shape[1]
         self.name = name
         self.atoms = atoms
-        if centres is None and A_R is not None:
+        if A_R is not None:  # the centres are the diagonal of A(R=0) whenever A is known
             i0 = np.flatnonzero(np.all(R == 0, axis=1))
             centres = np.zeros((nw, 3)) if len(i0) == 0 else np.real(
                 np.diagonal(np.asarray(A_R)[i0[0]], axis1=1, axis2=2)).T
@@ -89,8 +91,12 @@ class TightBindingModel:
             S_R = np.array(S_R, dtype=complex)
             if S_R.shape != (R.shape[0], 3, nw, nw):
                 raise ModelError(f"S_R must have shape {(R.shape[0], 3, nw, nw)}, got {S_R.shape}")
-        self.R, self.H_R, self.A_R, self.S_R = R, H_R, A_R, S_R
+        self.R, self.H_R = R, H_R
         self._check_hermitian(hermiticity_tol)
+        # Wannier90's finite-difference position matrix is not exactly Hermitian
+        # (|A(R) - A(-R)^dagger| ~ 0.1 Å seen); the operator r is, so use its Hermitian part.
+        self.A_R, self.position_hermiticity_error = self._hermitian_part(A_R)
+        self.S_R = None if S_R is None else self._hermitian_part(S_R)[0]
         self._stack = None
 
     # ------------------------------------------------------------------ geometry
@@ -132,6 +138,11 @@ class TightBindingModel:
             raise ModelError(f"H(R) != H(-R)^dagger (max deviation {err:.2e} eV > {tol:.0e} eV)")
         self._minus = minus
 
+    def _hermitian_part(self, X_R):
+        """[X(R) + X(-R)^dagger]/2 for (nR, 3, nw, nw) blocks, and the largest deviation removed."""
+        Xd = np.conj(np.swapaxes(X_R[self._minus], -1, -2))
+        return 0.5 * (X_R + Xd), float(np.abs(X_R - Xd).max()) / 2
+
     # ------------------------------------------------------------------ Fourier
     def _real_space_stack(self):
         """All real-space blocks needed for one k-evaluation, as one (nR, ncomp·nw²) matrix.
@@ -172,7 +183,7 @@ class TightBindingModel:
         """Split (nk, ncomp·nw²) Fourier sums into the named matrices."""
         nw = self.num_wann
         out = flat.reshape(len(flat), -1, nw, nw)
-        res = {"H": out[:, 0], "dH": out[:, 1:4], "A": out[:, 4:7], "Obar": out[:, 7:10]}
+        res = {"H": out[:, 0], "dH": out[:, 1:4], "A": out[:, 4:7], "Obar": out[:, 7:10], "centres": self.centres}
         if self.S_R is not None:
             res["S"] = out[:, 10:13]
         return res

@@ -25,6 +25,7 @@ import io
 import os
 import re
 import warnings
+import zlib
 
 import numpy as np
 
@@ -78,7 +79,7 @@ def _read_bytes(path):
                 return real, f.read()
         with open(real, "rb") as f:
             return real, f.read()
-    except (OSError, EOFError) as err:  # corrupt gzip stream
+    except (OSError, EOFError, zlib.error) as err:  # corrupt gzip stream
         raise Wannier90FormatError(real, None, f"cannot read file ({err})") from None
 
 
@@ -89,8 +90,8 @@ def _looks_binary(data):
 class _Text:
     """A text file as a list of lines, with helpers that raise precise errors."""
 
-    def __init__(self, path, binary_hint=None):
-        self.name, data = _read_bytes(path)
+    def __init__(self, path, binary_hint=None, raw=None):
+        self.name, data = _read_bytes(path) if raw is None else raw
         if _looks_binary(data):
             raise Wannier90FormatError(self.name, None, binary_hint or
                                        "binary (unformatted) file, expected a formatted text file")
@@ -100,10 +101,20 @@ class _Text:
             text = data.decode("latin-1")
         self.lines = text.splitlines()
         self.pos = 0  # index of the next line to read
+        self._pending = []  # tables parsed without per-line checks
 
     # -- errors
     def error(self, index, expected):
-        """Error at 0-based line ``index`` (``None``: not tied to a line)."""
+        """Error at 0-based line ``index`` (``None``: not tied to a line).
+
+        Tables parsed on the fast path are checked line by line first, so that a
+        malformed line is reported rather than a consequence of it.
+        """
+        while self._pending:
+            self._scan(*self._pending.pop(0))
+        return self._make(index, expected)
+
+    def _make(self, index, expected):
         return Wannier90FormatError(self.name, None if index is None else index + 1, expected)
 
     def eof_error(self, expected):
@@ -156,50 +167,59 @@ class _Text:
 
     def nonblank_indices(self, start=None):
         start = self.pos if start is None else start
-        return [i for i in range(start, len(self.lines)) if self.lines[i].split()]
+        lines = self.lines
+        return [i for i in range(start, len(lines)) if lines[i] and not lines[i].isspace()]
 
     # -- bulk tables
     def table(self, indices, names, int_cols=()):
         """Parse the lines ``indices`` as a numeric table with columns ``names``.
 
-        Fast path: ``np.loadtxt``; on any failure the offending line is located
-        and reported.
+        Fast path: one ``np.fromstring`` over all lines, checking the total count,
+        integrality of ``int_cols`` and finiteness; the per-line field counts are
+        verified lazily, before any other error is reported (:meth:`error`). On
+        failure the offending line is located and reported.
         """
         ncol = len(names)
         if len(indices) == 0:
             return np.zeros((0, ncol))
-        texts = [self.lines[i] for i in indices]
+        lines = self.lines
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                arr = np.loadtxt(texts, dtype=float, comments=None, ndmin=2)
-            if arr.shape != (len(indices), ncol):
+                v = np.fromstring("\n".join([lines[i] for i in indices]), dtype=float, sep=" ")
+            if v.size != len(indices) * ncol:
                 raise ValueError
+            arr = v.reshape(len(indices), ncol)
             if int_cols:
                 ic = list(int_cols)
                 if not np.array_equal(arr[:, ic], np.round(arr[:, ic])):
                     raise ValueError
             if not np.all(np.isfinite(arr)):
                 raise ValueError
-            return arr
         except ValueError:
-            pass
+            self._scan(indices, names, int_cols)
+            raise self._make(indices[0], f"could not parse the table of '{' '.join(names)}' starting here") from None
+        self._pending.append((indices, names, int_cols))
+        return arr
+
+    def _scan(self, indices, names, int_cols):
+        """Check every line of a table; raise at the first malformed one."""
+        ncol = len(names)
         desc = " ".join(names)
-        for i, t in zip(indices, texts):
-            fields = t.split()
+        for i in indices:
+            fields = self.lines[i].split()
             if len(fields) != ncol:
-                raise self.error(i, f"expected {ncol} fields '{desc}', got {len(fields)}")
+                raise self._make(i, f"expected {ncol} fields '{desc}', got {len(fields)}")
             for c, tok in enumerate(fields):
                 conv = int if c in int_cols else float
                 try:
                     v = conv(tok)
                 except ValueError:
                     kind = "an integer" if conv is int else "a number"
-                    raise self.error(i, f"expected {kind} for field {c + 1} ('{names[c]}') "
+                    raise self._make(i, f"expected {kind} for field {c + 1} ('{names[c]}') "
                                         f"of '{desc}', got {tok!r}") from None
                 if not np.isfinite(v):
-                    raise self.error(i, f"non-finite value {tok!r} for field {c + 1} ('{names[c]}')")
-        raise self.error(indices[0], f"could not parse the table of '{desc}' starting here")
+                    raise self._make(i, f"non-finite value {tok!r} for field {c + 1} ('{names[c]}')")
 
 
 def _check_indices(src, idx, mn, nw, block_len, what):
@@ -401,9 +421,57 @@ def read_r(path):
 
 
 # ---------------------------------------------------------------------------- _wsvec.dat
+def _wsvec_fast(data):
+    """Fast path for a well-formed ``_wsvec.dat`` (no blank lines); None if anything is off."""
+    if _looks_binary(data):
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    header, _, body = text.partition("\n")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v = np.fromstring(body, dtype=np.int64, sep=" ")
+    except ValueError:
+        return None
+    vl = v.tolist()
+    N = len(vl)
+    starts = []
+    p = 0
+    try:
+        while p < N:
+            starts.append(p)
+            d = vl[p + 5]
+            if d < 1:
+                return None
+            p += 6 + 3 * d
+    except IndexError:
+        return None
+    if p != N:
+        return None
+    starts = np.array(starts, dtype=np.int64)
+    ndeg = v[starts + 5] if len(starts) else np.zeros(0, np.int64)
+    nlines = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
+    if nlines != 2 * len(starts) + int(ndeg.sum()):
+        return None
+    keys = v[starts[:, None] + np.arange(5)].reshape(-1, 5)
+    if np.any(keys[:, 3:] < 1):
+        return None
+    first = np.repeat(starts + 6, ndeg)
+    within = np.arange(len(first)) - np.repeat(np.cumsum(ndeg) - ndeg, ndeg)
+    T = v[(first + 3 * within)[:, None] + np.arange(3)].reshape(-1, 3)
+    return keys.astype(int), ndeg.astype(int), T.astype(int), header.strip()
+
+
 def _read_wsvec_arrays(path):
     """Parse ``_wsvec.dat`` into flat arrays: keys (N,5), ndeg (N,), T (sum ndeg, 3), header."""
-    src = _Text(path)
+    raw = _read_bytes(path)
+    fast = _wsvec_fast(raw[1])
+    if fast is not None:
+        return fast
+    src = _Text(path, raw=raw)
     if not src.lines:
         raise src.eof_error("a header line")
     lines = src.lines
@@ -467,8 +535,19 @@ def read_wsvec(path):
     dict ``(R1, R2, R3, i, j) -> (ndeg, 3) int array`` (i, j 1-based as in the file).
     """
     keys, ndeg, T, _ = _read_wsvec_arrays(path)
-    splits = np.split(T, np.cumsum(ndeg)[:-1]) if len(ndeg) else []
-    return {tuple(int(x) for x in k): t for k, t in zip(keys.tolist(), splits)}
+    return _wsvec_dict(keys, ndeg, T)
+
+
+def _wsvec_dict(keys, ndeg, T):
+    """Flat arrays -> dict (R1,R2,R3,i,j) -> (ndeg,3) array, grouping entries by ndeg."""
+    start = np.cumsum(ndeg) - ndeg
+    values = [None] * len(ndeg)
+    for d in np.unique(ndeg).tolist():
+        sel = np.flatnonzero(ndeg == d)
+        blocks = T[start[sel][:, None] + np.arange(d)]  # (count, d, 3)
+        for k, b in zip(sel.tolist(), blocks):
+            values[k] = b
+    return dict(zip(map(tuple, keys.tolist()), values))
 
 
 def _wsvec_to_arrays(wsvec):
@@ -476,10 +555,14 @@ def _wsvec_to_arrays(wsvec):
         return wsvec[:3]
     if not wsvec:
         return np.zeros((0, 5), int), np.zeros(0, int), np.zeros((0, 3), int)
-    keys = np.array(list(wsvec.keys()), dtype=int).reshape(-1, 5)
-    Ts = [np.asarray(t, dtype=int).reshape(-1, 3) for t in wsvec.values()]
-    ndeg = np.array([len(t) for t in Ts], dtype=int)
-    return keys, ndeg, np.concatenate(Ts)
+    keys = np.array(list(wsvec.keys()), dtype=np.int64).reshape(-1, 5)
+    Ts = list(wsvec.values())
+    if not all(isinstance(t, np.ndarray) and t.ndim == 2 for t in Ts):
+        Ts = [np.asarray(t, dtype=np.int64).reshape(-1, 3) for t in Ts]
+    ndeg = np.fromiter((len(t) for t in Ts), dtype=np.int64, count=len(Ts))
+    if np.any(ndeg < 1):
+        raise ValueError("every wsvec entry needs at least one shift T")
+    return keys, ndeg, np.concatenate(Ts).astype(np.int64).reshape(-1, 3)
 
 
 def apply_ws_distance(R, ndegen, X_R, wsvec):
@@ -539,7 +622,7 @@ def apply_ws_distance(R, ndegen, X_R, wsvec):
     present[flat_k] = True
     absent = np.flatnonzero(~present)
     # when a key appears twice, keep the last occurrence (dict semantics)
-    if len(np.unique(flat_k)) != len(flat_k):
+    if np.count_nonzero(present) != len(flat_k):
         _, last_rev = np.unique(flat_k[::-1], return_index=True)
         keep = np.sort(len(flat_k) - 1 - last_rev)
         starts = np.concatenate([[0], np.cumsum(ndeg)])
@@ -551,8 +634,20 @@ def apply_ws_distance(R, ndegen, X_R, wsvec):
     ir, ij = np.divmod(flat, nw * nw)
     weight = weight / ndegen[ir]
     Rn = R[ir] + shift
-    R_new, inv = np.unique(Rn, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
+    lo = Rn.min(axis=0)
+    span = Rn.max(axis=0) - lo + 1
+    code = ((Rn[:, 0] - lo[0]) * span[1] + (Rn[:, 1] - lo[1])) * span[2] + (Rn[:, 2] - lo[2])
+    size = int(np.prod(span))
+    if size <= 8 * len(code) + 1000:  # dense lookup, O(M)
+        used = np.zeros(size, bool)
+        used[code] = True
+        ucode = np.flatnonzero(used)
+        inv = (np.cumsum(used) - 1)[code]
+    else:
+        ucode, inv = np.unique(code, return_inverse=True)
+    a, rem = np.divmod(ucode, span[1] * span[2])
+    b, c = np.divmod(rem, span[2])
+    R_new = np.stack([a, b, c], axis=1) + lo
     vals = X.transpose(0, 2, 3, 1).reshape(nR * nw * nw, C)[flat] * weight[:, None]
     target = inv * (nw * nw) + ij
     size = len(R_new) * nw * nw
@@ -755,13 +850,21 @@ def read_spn(path):
     Only the upper triangle (n <= m, column order) is stored; the rest follows
     from Hermiticity. Any split of the numbers over lines is accepted.
 
-    Returns (nk, nb, nb, 3) complex Hermitian array. Unformatted (Fortran binary)
-    files are rejected with a hint.
+    Unformatted files (default of pw2wannier90: Fortran sequential records with
+    4-byte little-endian markers: header, ``num_bands num_kpts`` as int32, then one
+    record of complex128 ``(3, pairs)`` per k) are read too; when their record
+    structure does not match, the error suggests ``spn_formatted = .true.`` or
+    WannierBerri.
+
+    Returns (nk, nb, nb, 3) complex Hermitian array.
     """
-    hint = ("unformatted (binary) .spn file: rewrite it with 'spn_formatted = .true.' in "
-            "pw2wannier90, or load the model through WannierBerri "
+    hint = ("unformatted (binary) .spn file whose Fortran records could not be read ({}): rewrite "
+            "it with 'spn_formatted = .true.' in pw2wannier90, or load the model through WannierBerri "
             "(TightBindingModel.from_wannierberri), which reads unformatted .spn")
-    src = _Text(path, binary_hint=hint)
+    raw = _read_bytes(path)
+    if _looks_binary(raw[1]):
+        return _read_spn_unformatted(raw[0], raw[1], hint)
+    src = _Text(path, raw=raw)
     if not src.lines:
         raise src.eof_error("a header line")
     src.pos = 1
@@ -770,34 +873,61 @@ def read_spn(path):
         raise src.error(src.pos - 1, f"expected positive num_bands and num_kpts, got {nb} {nk}")
     npair = nb * (nb + 1) // 2
     need = nk * npair * 3 * 2
-    idx = src.nonblank_indices()
-    counts = np.array([len(src.lines[i].split()) for i in idx], dtype=np.int64)
-    cum = np.cumsum(counts)
-    if len(idx) == 0 or cum[-1] < need:
-        have = int(cum[-1]) if len(idx) else 0
-        kk, r = divmod(have // 2, npair * 3)
-        raise src.eof_error(f"{need} real numbers ({nk} k-points x {npair} band pairs x 3 components x Re,Im);"
-                            f" found {have} (stopped in k-point {kk + 1})")
-    if cum[-1] > need:
-        j = int(np.searchsorted(cum, need, side="right"))
-        raise src.error(idx[j], f"unexpected extra data after the {need} numbers expected for "
-                                f"num_bands = {nb}, num_kpts = {nk}")
-    tokens = " ".join(src.lines[i] for i in idx).split()
-    try:
-        vals = np.array(tokens, dtype=float)
-        if not np.all(np.isfinite(vals)):
-            raise ValueError
+    vals = None
+    try:  # fast path
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v = np.fromstring("\n".join(src.lines[src.pos:]), dtype=float, sep=" ")
+        if v.size == need and np.all(np.isfinite(v)):
+            vals = v
     except ValueError:
-        for i in idx:
-            for tok in src.lines[i].split():
-                try:
-                    v = float(tok)
-                except ValueError:
-                    raise src.error(i, f"expected a number 'Re' or 'Im', got {tok!r}") from None
-                if not np.isfinite(v):
-                    raise src.error(i, f"non-finite value {tok!r}")
-        raise src.error(None, "could not parse the numbers")
-    data = (vals[0::2] + 1j * vals[1::2]).reshape(nk, npair, 3)
+        pass
+    if vals is None:
+        vals = _spn_slow(src, need, nb, nk, npair)
+    return _spn_assemble((vals[0::2] + 1j * vals[1::2]).reshape(nk, npair, 3), nb)
+
+
+def _fortran_records(data):
+    """Split a Fortran sequential unformatted file (4-byte little-endian markers) into records."""
+    recs, p = [], 0
+    while p < len(data):
+        if p + 4 > len(data):
+            raise ValueError(f"truncated record marker at byte {p}")
+        n = int(np.frombuffer(data, "<i4", 1, p)[0])
+        if n < 0 or p + 8 + n > len(data):
+            raise ValueError(f"record {len(recs) + 1} at byte {p}: bad length {n}")
+        if int(np.frombuffer(data, "<i4", 1, p + 4 + n)[0]) != n:
+            raise ValueError(f"record {len(recs) + 1} at byte {p}: trailing marker differs")
+        recs.append(data[p + 4:p + 4 + n])
+        p += 8 + n
+    return recs
+
+
+def _read_spn_unformatted(name, data, hint):
+    """pw2wannier90 unformatted ``.spn``: records header (60 chars), (nbnd, nkpts) int32,
+    then per k the complex(dp) array ((spn(s, pair), s=1..3), pair=1..nb(nb+1)/2)."""
+    try:
+        recs = _fortran_records(data)
+        if len(recs) < 2 or len(recs[1]) != 8:
+            raise ValueError("expected a header record and a record 'num_bands num_kpts'")
+        nb, nk = (int(x) for x in np.frombuffer(recs[1], "<i4"))
+        if nb < 1 or nk < 1:
+            raise ValueError(f"num_bands = {nb}, num_kpts = {nk}")
+        npair = nb * (nb + 1) // 2
+        if len(recs) != 2 + nk:
+            raise ValueError(f"expected {2 + nk} records for num_kpts = {nk}, got {len(recs)}")
+        for k, r in enumerate(recs[2:]):
+            if len(r) != 16 * 3 * npair:
+                raise ValueError(f"k-point {k + 1}: expected {16 * 3 * npair} bytes, got {len(r)}")
+        data = np.stack([np.frombuffer(r, "<c16").reshape(npair, 3) for r in recs[2:]])
+    except ValueError as err:
+        raise Wannier90FormatError(name, None, hint.format(err)) from None
+    return _spn_assemble(data, nb)
+
+
+def _spn_assemble(data, nb):
+    """(nk, npair, 3) upper-triangle values (n <= m, column order) -> (nk, nb, nb, 3) Hermitian."""
+    nk = data.shape[0]
     mm = np.concatenate([np.full(m + 1, m) for m in range(nb)])
     nn = np.concatenate([np.arange(m + 1) for m in range(nb)])
     S = np.zeros((nk, nb, nb, 3), complex)
@@ -806,6 +936,31 @@ def read_spn(path):
     d = np.arange(nb)
     S[:, d, d] = S[:, d, d].real
     return S
+
+
+def _spn_slow(src, need, nb, nk, npair):
+    """Locate the problem in a ``.spn`` body (or parse it when only the split is unusual)."""
+    idx = src.nonblank_indices()
+    count = 0
+    out = []
+    for i in idx:
+        for tok in src.lines[i].split():
+            if count == need:
+                raise src.error(i, f"unexpected extra data after the {need} numbers expected for "
+                                   f"num_bands = {nb}, num_kpts = {nk}")
+            try:
+                x = float(tok)
+            except ValueError:
+                raise src.error(i, f"expected a number 'Re' or 'Im', got {tok!r}") from None
+            if not np.isfinite(x):
+                raise src.error(i, f"non-finite value {tok!r}")
+            out.append(x)
+            count += 1
+    if count < need:
+        kk = (count // 2) // (npair * 3)
+        raise src.eof_error(f"{need} real numbers ({nk} k-points x {npair} band pairs x 3 components x Re,Im);"
+                            f" found {count} (stopped in k-point {kk + 1})")
+    return np.array(out)
 
 
 # ---------------------------------------------------------------------------- model assembly
@@ -933,6 +1088,25 @@ def _get_ndegen(model, ndegen):
     return ndegen
 
 
+def _rows(fmt, columns):
+    """Format the rows of ``columns`` (list of equal-length 1D arrays) with ``fmt`` (one line each)."""
+    flat = np.empty(len(columns[0]) * len(columns), dtype=object)
+    for c, col in enumerate(columns):
+        flat[c::len(columns)] = col.tolist()
+    return (fmt * len(columns[0])) % tuple(flat)
+
+
+def _complex_columns(V):
+    """(N, nc) complex -> [Re0, Im0, Re1, Im1, ...]."""
+    out = []
+    for c in range(V.shape[1]):
+        out += [V[:, c].real, V[:, c].imag]
+    return out
+
+
+_F = " %.16e"
+
+
 def write_tb(path, model, header="written by wkin", ndegen=None):
     """Write ``model`` as ``seedname_tb.dat`` (format of :func:`read_tb`, full precision).
 
@@ -951,14 +1125,13 @@ def write_tb(path, model, header="written by wkin", ndegen=None):
         f.write(f"{nw}\n{len(model.R)}\n")
         f.write(_ndegen_lines(ndegen))
         for ir, r in enumerate(model.R):
-            h = (model.H_R[ir] * ndegen[ir]).T.reshape(-1)  # m fastest
+            h = (model.H_R[ir] * ndegen[ir]).T.reshape(-1, 1)  # m fastest
             f.write("\n{:5d}{:5d}{:5d}\n".format(*r))
-            f.write("".join(f"{a:5d}{b:5d} {v.real: .16e} {v.imag: .16e}\n" for a, b, v in zip(m, n, h)))
+            f.write(_rows("%5d%5d" + _F * 2 + "\n", [m, n] + _complex_columns(h)))
         for ir, r in enumerate(model.R):
             A = (model.A_R[ir] * ndegen[ir]).transpose(2, 1, 0).reshape(nw * nw, 3)
             f.write("\n{:5d}{:5d}{:5d}\n".format(*r))
-            f.write("".join(f"{a:5d}{b:5d} " + " ".join(f"{x.real: .16e} {x.imag: .16e}" for x in v) + "\n"
-                            for a, b, v in zip(m, n, A)))
+            f.write(_rows("%5d%5d" + _F * 6 + "\n", [m, n] + _complex_columns(A)))
 
 
 def write_hr(path, model, header="written by wkin", ndegen=None):
@@ -973,9 +1146,9 @@ def write_hr(path, model, header="written by wkin", ndegen=None):
         f.write(header.replace("\n", " ") + f"\n{nw}\n{len(model.R)}\n")
         f.write(_ndegen_lines(ndegen))
         for ir, r in enumerate(model.R):
-            h = (model.H_R[ir] * ndegen[ir]).T.reshape(-1)
+            h = (model.H_R[ir] * ndegen[ir]).T.reshape(-1, 1)
             pre = "{:5d}{:5d}{:5d}".format(*r)
-            f.write("".join(f"{pre}{a:5d}{b:5d} {v.real: .16e} {v.imag: .16e}\n" for a, b, v in zip(m, n, h)))
+            f.write(_rows(pre + "%5d%5d" + _F * 2 + "\n", [m, n] + _complex_columns(h)))
 
 
 def write_r(path, model, header="written by wkin", ndegen=None):
@@ -991,5 +1164,4 @@ def write_r(path, model, header="written by wkin", ndegen=None):
         for ir, r in enumerate(model.R):
             A = (model.A_R[ir] * ndegen[ir]).transpose(2, 1, 0).reshape(nw * nw, 3)
             pre = "{:5d}{:5d}{:5d}".format(*r)
-            f.write("".join(f"{pre}{a:5d}{b:5d} " + " ".join(f"{x.real: .16e} {x.imag: .16e}" for x in v) + "\n"
-                            for a, b, v in zip(m, n, A)))
+            f.write(_rows(pre + "%5d%5d" + _F * 6 + "\n", [m, n] + _complex_columns(A)))

@@ -40,7 +40,6 @@ from typing import Callable
 import numpy as np
 from scipy.constants import elementary_charge as E_CHARGE, hbar as HBAR, physical_constants
 
-from ..bands import BandBatch
 
 MU_B = physical_constants["Bohr magneton"][0]
 #: electron spin g-factor magnitude (CODATA), |g_s| = 2.00231930436
@@ -57,16 +56,12 @@ class Observable:
 
     name: str
     kind: str  # "sea" or "surface"
-    integrand: Callable[[BandBatch], np.ndarray]  # (nk, nb, *shape)
+    integrand: Callable  # BandBatch -> array  # (nk, nb, *shape)
     shape: tuple
     units: str
     per_volume: bool
     description: str
     prefactor: Callable[[dict], float]
-
-
-def _vel_outer(b: BandBatch, X):
-    return np.einsum("kna,knb->knab", b.velocity, X)
 
 
 OBSERVABLES = {
@@ -75,19 +70,19 @@ OBSERVABLES = {
         "S/cm", True, "anomalous Hall conductivity sigma_ab = j_a/E_b (Fermi sea, intrinsic)",
         lambda p: -E_CHARGE**2 / HBAR * 1e8),
     "ohmic": Observable(
-        "ohmic", "surface", lambda b: b.velocity_product_traced(), (3, 3),
+        "ohmic", "surface", lambda b: b.velocity_traced(), (3, 3),
         "S/cm", True, "Ohmic conductivity sigma_ab with constant relaxation time tau",
         lambda p: E_CHARGE**3 * p["tau_fs"] * 1e-15 / HBAR**2 * 1e8),
     "berry_dipole": Observable(
-        "berry_dipole", "surface", lambda b: _vel_outer(b, b.berry_curvature), (3, 3),
+        "berry_dipole", "surface", lambda b: b.velocity_traced(b.berry_curvature_matrix), (3, 3),
         "dimensionless", True, "Berry-curvature dipole D_ab = int f d_a Omega_b",
         lambda p: 1.0),
     "gme_orb": Observable(
-        "gme_orb", "surface", lambda b: _vel_outer(b, b.orbital_moment), (3, 3),
+        "gme_orb", "surface", lambda b: b.velocity_traced(b.orbital_moment_matrix), (3, 3),
         "A", True, "gyrotropic magnetoelectric tensor K_ab, orbital part",
         lambda p: E_CHARGE**2 / HBAR),
     "gme_spin": Observable(
-        "gme_spin", "surface", lambda b: _vel_outer(b, b.spin), (3, 3),
+        "gme_spin", "surface", lambda b: b.velocity_traced(b.spin_matrix), (3, 3),
         "A", True, "gyrotropic magnetoelectric tensor K_ab, spin part (g_s = 2.0023)",
         lambda p: -0.5 * G_SPIN * MU_B * 1e20),
     "dos": Observable(

@@ -1,0 +1,120 @@
+"""Command line and configuration: HDF5 layout, units, provenance, one-line errors."""
+
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import random_model
+from wkin.cli import main
+from wkin.integrate import Occupations, integrate
+from wkin.io.wannier90 import write_tb
+
+CONFIG = """
+[model]
+wannier90 = "rnd"
+
+[mesh]
+grid = [6, 6, 6]
+
+[fermi]
+range = [-2.0, 2.0, 0.5]
+
+[calculate]
+quantities = ["ahc", "ohmic", "berry_dipole", "gme_orb", "dos", "electrons"]
+tau = 10.0
+
+[output]
+file = "out.h5"
+"""
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    model = random_model(seed=5, nw=3)
+    write_tb(tmp_path / "rnd_tb.dat", model)
+    (tmp_path / "run.toml").write_text(CONFIG)
+    return tmp_path, model
+
+
+def test_run_writes_hdf5_with_units_and_provenance(workdir):
+    path, model = workdir
+    assert main(["run", str(path / "run.toml"), "--quiet"]) == 0
+    mu = np.arange(-2.0, 2.0001, 0.5)
+    ref = integrate(model, ["ahc", "ohmic"], Occupations(mu=mu), [6, 6, 6], params={"tau_fs": 10.0})
+    with h5py.File(path / "out.h5") as f:
+        assert np.allclose(f["fermi_energies"][:], mu)
+        assert f["fermi_energies"].attrs["units"] == "eV"
+        units = {"ahc": "S/cm", "ohmic": "S/cm", "berry_dipole": "dimensionless", "gme_orb": "A",
+                 "dos": "1/(eV*cell)", "electrons": "1/cell"}
+        for name, unit in units.items():
+            assert f[name]["value"].attrs["units"] == unit
+            assert f[name]["value"].shape[0] == len(mu)
+        assert f["ahc/value"].shape == (len(mu), 3, 3)
+        assert np.allclose(f["ahc/value"][:], ref.values["ahc"], rtol=1e-12, atol=0)
+        assert np.allclose(f["ohmic/value"][:], ref.values["ohmic"], rtol=1e-12, atol=0)
+        assert f.attrs["wkin_version"]
+        assert "rnd_tb.dat" in f.attrs["inputs"]
+        assert list(f.attrs["grid"]) == [6, 6, 6]
+
+
+def test_ohmic_is_linear_in_tau(workdir):
+    path, model = workdir
+    mu = [0.0, 0.1]
+    a = integrate(model, ["ohmic"], Occupations(mu=mu), [6, 6, 6], params={"tau_fs": 1.0}).values["ohmic"]
+    b = integrate(model, ["ohmic"], Occupations(mu=mu), [6, 6, 6], params={"tau_fs": 7.0}).values["ohmic"]
+    assert np.allclose(b, 7 * a, rtol=1e-12)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("grid = [6, 6, 6]", "grid = [6, 6]"), "[mesh] grid"),
+    (("tau = 10.0", "tau = -1"), "[calculate] tau"),
+    (("\"dos\",", "\"bogus\","), "[calculate] quantities"),
+    (("[output]", "[outputs]"), "[outputs]"),
+    (("range = [-2.0, 2.0, 0.5]", "range = [-2.0, 2.0, 0.5]\nsmearing = 1"), "[fermi] smearing"),
+    (("range = [-2.0, 2.0, 0.5]", "energies = [100.0]"), "outside the Wannier bands"),
+    (("wannier90 = \"rnd\"", "wannier90 = \"missing\""), "missing"),
+])
+def test_bad_config_gives_one_line_error(workdir, capsys, edit, message):
+    path, _ = workdir
+    (path / "run.toml").write_text(CONFIG.replace(*edit))
+    assert main(["run", str(path / "run.toml"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("wkin: error:") and "\n" not in err and message in err
+
+
+def test_fermi_surface_at_zero_temperature_needs_a_width(workdir, capsys):
+    path, _ = workdir
+    (path / "run.toml").write_text(CONFIG.replace("range = [-2.0, 2.0, 0.5]", "energies = [0.0]"))
+    assert main(["run", str(path / "run.toml"), "--quiet"]) == 2
+    assert "broadening" in capsys.readouterr().err
+
+
+def test_info_and_console_script(workdir):
+    path, _ = workdir
+    out = subprocess.run([sys.executable, "-m", "wkin.cli", "info", str(path / "rnd")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "num_wann     : 3" in out and "band window" in out
+
+
+def test_builtin_model_config(tmp_path):
+    cfg = textwrap.dedent("""
+        [model]
+        builtin = "haldane"
+        params = { t2 = 0.1 }
+        [mesh]
+        grid = [12, 12, 1]
+        [fermi]
+        energies = [0.0]
+        [calculate]
+        quantities = ["ahc"]
+        [output]
+        file = "h.h5"
+    """)
+    (tmp_path / "h.toml").write_text(cfg)
+    assert main(["run", str(tmp_path / "h.toml"), "--quiet"]) == 0
+    with h5py.File(tmp_path / "h.h5") as f:
+        assert f["ahc/value"].shape == (1, 3, 3)

@@ -1,0 +1,53 @@
+"""`mpiexec -n 2 wkin run` reproduces the serial HDF5 numbers (to 1e-12)."""
+
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import random_model
+from wkin.io.wannier90 import write_tb
+
+pytestmark = pytest.mark.mpi
+
+CONFIG = """
+[model]
+wannier90 = "rnd"
+[mesh]
+grid = [8, 6, 5]
+adaptive = {{ levels = 2, subdivision = 3, fraction = 0.02 }}
+[fermi]
+range = [-2.0, 2.0, 0.25]
+[calculate]
+quantities = ["ahc", "ohmic", "berry_dipole", "gme_orb", "gme_spin", "dos"]
+[output]
+file = "{out}"
+"""
+
+
+def _mpiexec():
+    exe = shutil.which("mpiexec")
+    if exe is None:
+        pytest.skip("mpiexec not found (pip install mpich)")
+    return exe
+
+
+def test_two_ranks_equal_serial(tmp_path):
+    exe = _mpiexec()
+    model = random_model(seed=11, nw=3)
+    write_tb(tmp_path / "rnd_tb.dat", model)
+    for out in ("serial.h5", "mpi.h5"):
+        (tmp_path / out.replace(".h5", ".toml")).write_text(CONFIG.format(out=out).replace(', "gme_spin"', ""))
+    cmd = [sys.executable, "-m", "wkin.cli", "run"]
+    subprocess.run(cmd + [str(tmp_path / "serial.toml"), "--quiet"], check=True, timeout=300)
+    subprocess.run([exe, "-n", "2"] + cmd + [str(tmp_path / "mpi.toml"), "--quiet"], check=True, timeout=300)
+    with h5py.File(tmp_path / "serial.h5") as a, h5py.File(tmp_path / "mpi.h5") as b:
+        assert b.attrs["mpi_ranks"] == 2 and a.attrs["mpi_ranks"] == 1
+        assert a.attrs["nk_evaluated"] == b.attrs["nk_evaluated"]
+        for name in ("ahc", "ohmic", "berry_dipole", "gme_orb", "dos"):
+            x, y = a[name]["value"][:], b[name]["value"][:]
+            assert np.abs(x - y).max() <= 1e-12 * max(np.abs(x).max(), 1e-300), name
+            assert np.allclose(a[name]["adaptive_value"][:], b[name]["adaptive_value"][:], rtol=1e-12, atol=0)
