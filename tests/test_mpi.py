@@ -18,7 +18,7 @@ CONFIG = """
 wannier90 = "rnd"
 [mesh]
 grid = [8, 6, 5]
-adaptive = {{ levels = 2, subdivision = 3, fraction = 0.02 }}
+adaptive = {{ levels = 2, subdivision = 3, threshold = 0.01 }}
 [fermi]
 range = [-2.0, 2.0, 0.25]
 [calculate]

@@ -24,7 +24,7 @@ SCHEMA = {
     "calculate": {"quantities", "tau"},
     "output": {"file"},
 }
-ADAPTIVE_KEYS = {"levels", "subdivision", "fraction"}
+ADAPTIVE_KEYS = {"levels", "subdivision", "threshold", "max_points"}
 
 
 class ConfigError(ValueError):
@@ -107,7 +107,7 @@ def load(path) -> RunConfig:
     if adaptive is False:
         adaptive = None
     elif not isinstance(adaptive, dict):
-        raise ConfigError("[mesh] adaptive: expected true/false or a table {levels, subdivision, fraction}")
+        raise ConfigError("[mesh] adaptive: expected true/false or a table {levels, subdivision, threshold, max_points}")
     else:
         bad = set(adaptive) - ADAPTIVE_KEYS
         if bad:

@@ -7,11 +7,14 @@ weights of all Fermi energies at once (a BLAS-3 product over the
 at the end.
 
 Adaptive refinement (postw90's ``berry_curv_adpt_kmesh`` idea, generalised):
-after the uniform pass the points whose contribution to any requested
-quantity is largest (relative to that quantity's mean per-point size) are
-replaced by m×m×m sub-grids of their cells; this is repeated ``levels`` times
-on the newly created points. The value after each level and the number of
-k-points it cost are reported, so convergence can be judged.
+after the uniform pass every point whose contribution to a requested quantity
+exceeds ``threshold`` times that quantity's largest value (over Fermi
+energies and components) is replaced by an m×m×m sub-grid of its cell
+(m×m×1 on 2D grids); this is repeated ``levels`` times on the newly created
+points, whose contributions shrink with their weights, so refinement
+concentrates where the integrand is spiky (small gaps, Fermi surface). The
+value after each level and the number of k-points it cost are reported, so
+convergence can be judged.
 """
 
 from __future__ import annotations
@@ -106,8 +109,10 @@ def integrate(model, quantities, occ: Occupations, grid, shift=(0.0, 0.0, 0.0), 
     occ : Occupations
     grid : three integers; shift : grid shift in units of the grid step
     params : dict of observable parameters (``tau_fs`` for ``ohmic``)
-    adaptive : None or dict(levels=int, subdivision=int (odd), fraction=float)
-        Refine the top ``fraction`` of points (at least one) ``levels`` times.
+    adaptive : None or dict(levels=int, subdivision=int (odd), threshold=float, max_points=int)
+        Refinement ``levels`` times of the points contributing more than
+        ``threshold`` (default 1e-3) of the largest value; at most
+        ``max_points`` (default 100000) points are refined per level.
 
     Returns
     -------
@@ -150,28 +155,33 @@ def _sizes(contrib):
 
 
 def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thresh):
-    """Nested refinement of the points with the largest relative contributions (see module doc)."""
-    levels_n = int(adaptive.get("levels", 1))
+    """Nested refinement of the points with large contributions (see module doc)."""
+    levels_n = int(adaptive.get("levels", 2))
     m = int(adaptive.get("subdivision", 3))
-    frac = float(adaptive.get("fraction", 1e-3))
-    if m < 2 or levels_n < 1 or not 0 < frac <= 1:
-        raise ValueError("adaptive mesh needs levels >= 1, subdivision >= 2 and 0 < fraction <= 1")
+    thr = float(adaptive.get("threshold", 1e-3))
+    max_points = int(adaptive.get("max_points", 100000))
+    if m < 2 or levels_n < 1 or not 0 < thr < 1 or max_points < 1:
+        raise ValueError("adaptive mesh needs levels >= 1, subdivision >= 2, 0 < threshold < 1, max_points >= 1")
+    msub = np.where(grid > 1, m, 1)
+    norms = np.array([max(np.abs(v).max(), 1e-300) for v in values.values()])
     ntot = len(k_all)
-    norms = np.array([max(np.abs(v).max(), 1e-300) / ntot for v in values.values()])
-    nsel = max(1, int(round(frac * ntot)))
     cell = np.tile(1.0 / grid, (ntot, 1))
     weight = np.full(ntot, 1.0 / ntot)
     nk = ntot
     old = None
     for _ in range(levels_n):
         score = (sizes / norms).max(axis=1)
-        sel = np.sort(np.argsort(-score, kind="stable")[:nsel])
+        sel = np.flatnonzero(score > thr)
+        if len(sel) > max_points:
+            sel = np.sort(np.argsort(-score, kind="stable")[:max_points])
+        if len(sel) == 0:
+            break
         if old is None:  # contributions of the selected uniform-grid points, recomputed
             old = _evaluate(model, acc, k_all[sel], weight[sel], degen_thresh)
         else:
             old = {n: c[sel] for n, c in old.items()}
-        k_new, cell_new = mesh.subdivide(k_all[sel], cell[sel], m)
-        w_new = np.repeat(weight[sel] / m**3, m**3)
+        k_new, cell_new = mesh.subdivide(k_all[sel], cell[sel], msub)
+        w_new = np.repeat(weight[sel] / msub.prod(), msub.prod())
         new = _evaluate(model, acc, k_new, w_new, degen_thresh)
         for n in values:
             values[n] = values[n] - old[n].sum(axis=0) + new[n].sum(axis=0)

@@ -3,8 +3,9 @@
 A uniform grid is k = (i + s)/N (reduced coordinates, i_a = 0..N_a−1, shift s
 in units of the grid step); every point carries weight 1/(N1 N2 N3) and stands
 for the parallelepiped cell of size 1/N around it. Refining a point replaces
-it by an m×m×m sub-grid of that cell, each with weight w/m³ (centred, so an odd
-m keeps the original point). Repeated refinement nests these cells.
+it by an m×m×m sub-grid of that cell (m×m×1 for a 2D grid), each with
+weight w/m³ (centred, so an odd m keeps the original point). Repeated
+refinement nests these cells.
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ def uniform(grid, shift=(0.0, 0.0, 0.0)):
 
 
 def subdivide(k, cell, m):
-    """Replace each point k (n, 3) with cell size ``cell`` (n, 3) by an m³ sub-grid.
+    """Replace each point k (n, 3) with cell size ``cell`` (n, 3) by an m1×m2×m3 sub-grid.
 
-    Returns (k_new (n·m³, 3), cell_new (n·m³, 3)); weights scale by 1/m³.
+    ``m`` is three integers (1 along an axis that is not sampled, e.g. the
+    out-of-plane axis of a 2D model). Returns (k_new, cell_new) with
+    n·m1·m2·m3 rows; weights scale by 1/(m1·m2·m3).
     """
-    off = (np.arange(m) - (m - 1) / 2) / m
-    o = np.stack(np.meshgrid(off, off, off, indexing="ij"), -1).reshape(-1, 3)
+    m = np.broadcast_to(np.asarray(m, int), (3,))
+    offs = [(np.arange(n) - (n - 1) / 2) / n for n in m]
+    o = np.stack(np.meshgrid(*offs, indexing="ij"), -1).reshape(-1, 3)
     k_new = (k[:, None, :] + o[None] * cell[:, None, :]).reshape(-1, 3)
-    cell_new = np.repeat(cell / m, m**3, axis=0)
+    cell_new = np.repeat(cell / m, len(o), axis=0)
     return k_new, cell_new
