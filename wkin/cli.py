@@ -38,7 +38,7 @@ def build_model(model_cfg):
 
 def cmd_run(args):
     from . import config as cfgmod
-    from .integrate import Occupations, integrate
+    from .integrate import Integrals, Occupations, integrate
     from .io import results
     from .response.intrinsic import lookup
     cfg = cfgmod.load(args.config)
@@ -49,20 +49,38 @@ def cmd_run(args):
         raise ValueError(f"[fermi] energies: {outside[0]:.4f} eV lies outside the Wannier bands "
                          f"[{lo:.4f}, {hi:.4f}] eV")
     occ = Occupations(mu=cfg.mu, temperature=cfg.temperature, surface_kind=cfg.surface, broadening=cfg.broadening)
+    degen = cfg.model.get("degen_thresh", 1e-4)
+    intrinsic = [q for q in cfg.quantities if q not in cfgmod.KINETIC]
+    kinetic = [q for q in cfg.quantities if q in cfgmod.KINETIC]
     t0 = time.perf_counter()
-    res = integrate(model, cfg.quantities, occ, cfg.grid, cfg.shift, params={"tau_fs": cfg.tau_fs},
-                    adaptive=cfg.adaptive, degen_thresh=cfg.model.get("degen_thresh", 1e-4))
+    res = (integrate(model, intrinsic, occ, cfg.grid, cfg.shift, params={"tau_fs": cfg.tau_fs},
+                     adaptive=cfg.adaptive, degen_thresh=degen) if intrinsic else Integrals(values={}, nk_evaluated=0))
+    bres = None
+    if kinetic:
+        from .disorder import Disorder
+        from .response.boltzmann import conductivity_boltzmann
+        bres = conductivity_boltzmann(model, Disorder(cfg.disorder["model"], float(cfg.disorder["strength"])),
+                                      cfg.mu, cfg.grid, cfg.shift, cfg.temperature, degen_thresh=degen,
+                                      keep_shells="scattering_rate" in kinetic)
     wall = time.perf_counter() - t0
+    if bres is not None and "scattering_rate" in kinetic:
+        bres.shells = [results.gather_shell(s) for s in bres.shells]
     if parallel.is_root():
-        observables = lookup(cfg.quantities)
+        observables = lookup(intrinsic)
         inputs = [cfg.source] + (sorted(_seed_files(cfg.model["wannier90"])) if "wannier90" in cfg.model else [])
         meta = {"config": cfg.raw, "inputs": results.file_hashes(inputs), "model": model.name,
                 "num_wann": model.num_wann, "lattice": model.lattice, "cell_volume": model.cell_volume,
                 "grid": cfg.grid, "shift": cfg.shift, "temperature": cfg.temperature,
                 "tau_fs": cfg.tau_fs, "mpi_ranks": parallel.size(), "wall_time_s": wall}
+        if bres is not None:
+            meta["disorder"] = dict(cfg.disorder)
         results.write(cfg.output, res, observables, cfg.mu, meta)
+        if bres is not None:
+            results.write_boltzmann(cfg.output, bres, "conductivity_boltzmann" in kinetic, "scattering_rate" in kinetic)
         if not args.quiet:
             print(results.summary(res, observables, cfg.mu))
+            if bres is not None:
+                print(results.summary_boltzmann(bres))
             print(f"# {res.nk_evaluated} k-points, {wall:.1f} s on {parallel.size()} rank(s); wrote {cfg.output}")
     return 0
 

@@ -22,8 +22,11 @@ SCHEMA = {
     "mesh": {"grid", "shift", "adaptive"},
     "fermi": {"energies", "range", "temperature", "broadening", "surface"},
     "calculate": {"quantities", "tau"},
+    "disorder": {"model", "strength"},
     "output": {"file"},
 }
+#: quantities computed from the Fermi-surface collision kernel (need [disorder])
+KINETIC = ("conductivity_boltzmann", "scattering_rate")
 ADAPTIVE_KEYS = {"levels", "subdivision", "threshold", "max_points"}
 
 
@@ -45,6 +48,7 @@ class RunConfig:
     quantities: list
     tau_fs: float
     output: Path
+    disorder: dict | None = None
     raw: str = field(repr=False, default="")
 
 
@@ -138,8 +142,20 @@ def load(path) -> RunConfig:
     calc = data.get("calculate", {})
     quantities = list(_need(calc, "quantities", "calculate"))
     for q in quantities:
-        if q not in OBSERVABLES:
-            raise ConfigError(f"[calculate] quantities: unknown quantity {q!r} (available: {', '.join(OBSERVABLES)})")
+        if q not in OBSERVABLES and q not in KINETIC:
+            raise ConfigError(f"[calculate] quantities: unknown quantity {q!r} "
+                              f"(available: {', '.join(list(OBSERVABLES) + list(KINETIC))})")
+    disorder = data.get("disorder")
+    if any(q in KINETIC for q in quantities):
+        if disorder is None:
+            raise ConfigError("[disorder]: missing (needed by conductivity_boltzmann / scattering_rate): "
+                              "give model = \"cell\" | \"atom\" | \"orbital\" and strength = u0^2 in eV^2*Å^3")
+        _need(disorder, "model", "disorder")
+        _need(disorder, "strength", "disorder")
+        if disorder["model"] not in ("cell", "atom", "orbital"):
+            raise ConfigError(f"[disorder] model: expected 'cell', 'atom' or 'orbital', got {disorder['model']!r}")
+        if not isinstance(disorder["strength"], (int, float)) or disorder["strength"] <= 0:
+            raise ConfigError(f"[disorder] strength: expected u0^2 > 0 in eV^2*Å^3, got {disorder['strength']!r}")
     tau = float(calc.get("tau", 1.0))
     if tau <= 0:
         raise ConfigError(f"[calculate] tau: must be > 0 fs, got {tau}")
@@ -147,4 +163,4 @@ def load(path) -> RunConfig:
     return RunConfig(source=path, model=model, grid=grid.astype(int), shift=shift, adaptive=adaptive, mu=mu,
                      temperature=temperature, broadening=None if broadening is None else float(broadening),
                      surface=surface, quantities=quantities, tau_fs=tau,
-                     output=out if out.is_absolute() else base / out, raw=raw)
+                     output=out if out.is_absolute() else base / out, raw=raw, disorder=disorder)

@@ -188,13 +188,31 @@ class TightBindingModel:
             res["S"] = out[:, 10:13]
         return res
 
-    def grid_blocks(self, grid, budget_points=None):
+    def grid_blocks(self, grid, budget_points=None, ncomp=None):
         """FFT sub-grid size n_f and the list of block offsets j used by :meth:`fourier_grid`."""
         grid = np.array(grid, int)
         if budget_points is None:
-            budget_points = max(64, int(3e8 / (16 * self._real_space_stack().shape[1])))
+            ncomp = self._real_space_stack().shape[1] if ncomp is None else ncomp
+            budget_points = max(64, int(3e8 / (16 * ncomp)))
         nf = np.array(fft_block(grid, budget_points))
         return nf, list(np.ndindex(*tuple(grid // nf)))
+
+    def _fft_blocks(self, stack, grid, shift, blocks, budget_points):
+        """Yield (k_red, Σ_R e^{ik·R} stack[R]) on FFT sub-grids (see :meth:`fourier_grid`)."""
+        grid = np.array(grid, int)
+        shift = np.asarray(shift, float)
+        ncomp = stack.shape[1]
+        nf, all_blocks = self.grid_blocks(grid, budget_points, ncomp)
+        npts = int(np.prod(nf))
+        fold = scipy.sparse.csr_matrix(
+            (np.ones(len(self.R)), (np.ravel_multi_index(tuple((self.R % nf).T), tuple(nf)), np.arange(len(self.R)))),
+            shape=(npts, len(self.R)))
+        m = np.stack(np.meshgrid(*[np.arange(n) for n in nf], indexing="ij"), -1).reshape(-1, 3)
+        for j in (all_blocks if blocks is None else blocks):
+            k0 = (np.array(j) + shift) / grid
+            Y = fold @ (np.exp(2j * np.pi * (self.R @ k0))[:, None] * stack)
+            Y = np.fft.ifftn(Y.reshape(tuple(nf) + (ncomp,)), axes=(0, 1, 2)) * npts
+            yield k0 + m / nf, Y.reshape(npts, ncomp)
 
     def fourier_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None, budget_points=None):
         """Evaluate :meth:`fourier` on a uniform grid by FFT, in blocks.
@@ -208,21 +226,19 @@ class TightBindingModel:
         ``blocks`` selects block offsets j (default: all, see :meth:`grid_blocks`).
         Yields ``(k_red, matrices)`` with the same dictionary as :meth:`fourier`.
         """
+        for k, flat in self._fft_blocks(self._real_space_stack(), grid, shift, blocks, budget_points):
+            yield k, self._unpack(flat)
+
+    def energies_grid(self, grid, shift=(0.0, 0.0, 0.0)):
+        """Band energies on the whole uniform grid, (N1, N2, N3, nw) eV (FFT of H only)."""
         grid = np.array(grid, int)
-        shift = np.asarray(shift, float)
-        stack = self._real_space_stack()
-        ncomp = stack.shape[1]
-        nf, all_blocks = self.grid_blocks(grid, budget_points)
-        npts = int(np.prod(nf))
-        fold = scipy.sparse.csr_matrix(
-            (np.ones(len(self.R)), (np.ravel_multi_index(tuple((self.R % nf).T), tuple(nf)), np.arange(len(self.R)))),
-            shape=(npts, len(self.R)))
-        m = np.stack(np.meshgrid(*[np.arange(n) for n in nf], indexing="ij"), -1).reshape(-1, 3)
-        for j in (all_blocks if blocks is None else blocks):
-            k0 = (np.array(j) + shift) / grid
-            Y = fold @ (np.exp(2j * np.pi * (self.R @ k0))[:, None] * stack)
-            Y = np.fft.ifftn(Y.reshape(tuple(nf) + (ncomp,)), axes=(0, 1, 2)) * npts
-            yield k0 + m / nf, self._unpack(Y.reshape(npts, ncomp))
+        nw = self.num_wann
+        out = np.empty(tuple(grid) + (nw,))
+        for k, flat in self._fft_blocks(self.H_R.reshape(len(self.R), -1), grid, shift, None, None):
+            idx = np.rint(k * grid - np.asarray(shift, float)).astype(int) % grid
+            H = flat.reshape(-1, nw, nw)
+            out[idx[:, 0], idx[:, 1], idx[:, 2]] = np.linalg.eigvalsh(0.5 * (H + H.conj().transpose(0, 2, 1)))
+        return out
 
     def hamiltonian(self, k_red):
         """H(k) for a batch of reduced k, (nk, nw, nw) in eV."""

@@ -117,9 +117,16 @@ def massive_dirac(t=1.0, a=1.0, B=0.2, M=0.05, c=1.0):
     - intrinsic AHC with the Fermi level in the conduction band near its edge
       (:math:`\xi_F=M/\epsilon_F`): :math:`|\sigma^{int}(\epsilon_F)-\sigma^{int}({\rm gap})|
       =\frac{e^2}{2h}(1-\xi_F)` up to lattice corrections; the leading one replaces
-      M by the mass on the Fermi line, :math:`M+Bk_F^2a^2/2`. The continuum's
-      :math:`\xi_F/2` itself is **not** a lattice result (spec §4.4);
-    - DOS per cell of one band near the edge: :math:`a^2|\epsilon|/(2\pi t^2a^2)`.
+      M by the mass on the Fermi line, :math:`M+Bk_F^2a^2/2`, with
+      :math:`\epsilon_F^2=t^2k_F^2a^2+(M+Bk_F^2a^2/2)^2`. Exactly (solid angle swept
+      by :math:`\hat{\mathbf d}`), in units of e²/h,
+      :math:`\sigma_{xy}(\epsilon_F)-\sigma_{xy}({\rm gap})=\tfrac12\mathrm{sgn}M-\frac1{4\pi}\oint
+      \frac{d_z}{\epsilon_F}\,d\varphi_{\mathbf d}` along the Fermi line (φ_d the azimuth of
+      d). The continuum's :math:`\xi_F/2` itself is **not** a lattice result
+      (spec §4.4). Spec example t = 1, a = 1, B = 0.2, ε_F = 0.2: σ_xy = 0.3657
+      (M = 0.05) and 0.6155 (M = −0.05, gap value +1);
+    - DOS of one band near the edge: :math:`|\epsilon|/(2\pi\hbar^2v_F^2)` per unit
+      area, i.e. :math:`|\epsilon|/(2\pi t^2)` per cell.
 
     2D model: third lattice vector ``c`` ẑ (Å), no hopping along z.
     """
@@ -197,7 +204,8 @@ def rashba_exchange(t=1.0, alpha=0.3, J=0.1, a=1.0, c=1.0):
       band bottom (+|J|) each band has one Fermi circle, with :math:`q_{1,2}` the roots of
       :math:`A^2q^2-(2A\mu+\alpha^2)q+\mu^2-J^2=0`, and the DOS per unit area is
       :math:`\rho=\frac1{4\pi}\sum_i|d\epsilon/dq|^{-1}_{q_i}` (per cell: ×a²);
-      without Rashba and exchange, :math:`\rho=2\times a^2/(4\pi t a^2)` per cell;
+      without Rashba and exchange, :math:`\rho=2/(4\pi t)` per cell (two spins); the
+      leading square-lattice correction multiplies ρ by :math:`1+\epsilon/(8t)`;
     - the anomalous Hall conductivity is odd in J (time reversal maps J → −J);
     - α = J = 0: two degenerate nearest-neighbour bands, and exactly (any filling,
       any T) :math:`\sigma_{xx}=\frac{e^2\tau}{m^*}\int\frac{d^2k}{(2\pi)^2}\sum_nf\cos k_xa`,

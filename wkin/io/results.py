@@ -9,6 +9,12 @@ Layout (see ``docs/outputs.md``)::
     /<quantity>/value      (n_mu, ...) in the units of attr ``units``; Cartesian indices after axis 0
     /<quantity>/adaptive_value  (n_levels, n_mu, ...) value after each refinement level (adaptive runs)
     /<quantity>/adaptive_nk     (n_levels,) cumulative number of k-points evaluated
+    /conductivity_boltzmann/value         (n_mu, 3, 3) S/m, full Boltzmann solution
+    /conductivity_boltzmann/rta           (n_mu, 3, 3) S/m, k-dependent lifetime approximation
+    /conductivity_boltzmann/constant_tau  (n_mu, 3, 3) S/m, shell-averaged lifetime
+    /conductivity_boltzmann/tau_average   (n_mu,) s
+    /scattering_rate/{k, band, weight, rate, mean_free_path, offsets}: Fermi-surface states of all
+        Fermi energies concatenated; states of mu_i are rows offsets[i]:offsets[i+1] (T = 0 only)
 """
 
 from __future__ import annotations
@@ -58,6 +64,49 @@ def write(path, integrals, observables, mu, meta):
                 d.attrs["units"] = o.units
                 d = g.create_dataset("adaptive_nk", data=np.array([n for n, _ in integrals.levels]))
                 d.attrs["units"] = "k-points"
+
+
+def gather_shell(shell):
+    """Collect the rank-local Fermi-surface arrays of a shell on every rank (row order = rank order)."""
+    from .. import parallel
+    for name in ("k", "band", "weight", "rate", "mean_free_path"):
+        setattr(shell, name, parallel.gather_concat(getattr(shell, name)))
+    return shell
+
+
+def write_boltzmann(path, bres, conductivity=True, rates=False):
+    """Append the Boltzmann results (see module docstring) to an existing results file."""
+    with h5py.File(path, "a") as f:
+        if conductivity:
+            g = f.create_group("conductivity_boltzmann")
+            g.attrs["description"] = ("Drude conductivity sigma_ab = j_a/E_b from the exact linearized Boltzmann "
+                                      "equation with the Born kernel of scalar Gaussian disorder")
+            for name, data in (("value", bres.full), ("rta", bres.rta), ("constant_tau", bres.constant_tau)):
+                d = g.create_dataset(name, data=data)
+                d.attrs["units"] = "S/m"
+                d.attrs["axes"] = "fermi_energy, cartesian, cartesian"
+            d = g.create_dataset("tau_average", data=bres.tau_avg)
+            d.attrs["units"] = "s"
+        if rates and bres.shells:
+            g = f.create_group("scattering_rate")
+            g.attrs["description"] = "out-scattering rate 1/tau of each Fermi-surface state (Born, T = 0)"
+            offsets = np.cumsum([0] + [len(s.k) for s in bres.shells])
+            for name, unit in (("k", "reduced"), ("band", ""), ("weight", "1/(eV*Angstrom^3)"), ("rate", "1/s"),
+                               ("mean_free_path", "m")):
+                d = g.create_dataset(name, data=np.concatenate([getattr(s, name) for s in bres.shells]))
+                d.attrs["units"] = unit
+            g.create_dataset("offsets", data=offsets)
+            d = g.create_dataset("mu", data=np.array([s.mu for s in bres.shells]))
+            d.attrs["units"] = "eV"
+
+
+def summary_boltzmann(bres):
+    """Plain-text table of the Boltzmann conductivity (diagonal, S/m)."""
+    lines = ["# conductivity_boltzmann [S/m]: full / rta / constant_tau (xx, yy, zz); tau_average [fs]"]
+    for i, m in enumerate(bres.mu):
+        row = " ".join(f"{x[i][a, a]:12.5g}" for x in (bres.full, bres.rta, bres.constant_tau) for a in range(3))
+        lines.append(f"{m:9.4f} {row} {bres.tau_avg[i] * 1e15:10.4g}")
+    return "\n".join(lines)
 
 
 def summary(integrals, observables, mu, max_rows=8):

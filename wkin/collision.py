@@ -1,0 +1,177 @@
+r"""Born collision kernel on a Fermi shell and the exact linearized Boltzmann solve.
+
+For band-diagonal distributions on one energy shell (spec seed-000 §2.4,
+seed-003 §2.3–2.4) the Born collision integral of scalar white-noise disorder is
+
+.. math::
+
+    [J_0 g]_i = \frac{g_i}{\tau_i} - \sum_j K_{ij} g_j,\qquad
+    K_{ij} = \kappa\,\omega_{ij}\,w_j,\quad
+    \omega_{ij}=\sum_b|\langle c_i|\Pi_b|c_j\rangle|^2,\quad
+    \frac1{\tau_i}=\sum_j K_{ij},\quad \kappa=\frac{2\pi u_0^2}{\hbar},
+
+with :math:`w_j` the Fermi-surface weights (:func:`wkin.fermi.fermi_surface`),
+so that :math:`w_iK_{ij}` is exactly symmetric and :math:`J_0` conserves
+particles on the shell exactly. Its null space holds one constant mode per
+elastically connected component of the shell.
+
+The transport equation for the vector mean free path Λ (seed-003 §2.4),
+:math:`\Lambda_i/\tau_i-\sum_jK_{ij}\Lambda_j=\mathbf v_i`, is solved exactly —
+no relaxation-time approximation — in two ways that must agree:
+
+- :func:`solve_dense`: the N×N pair kernel (reference, small N);
+- :class:`CollisionOperator.solve`: the production path. Because
+  :math:`\omega_{ij}=\phi_i\cdot\phi_j` (:meth:`wkin.disorder.Disorder.features`),
+  writing :math:`m=\sum_jw_j\Lambda_j\phi_j` turns the equation into the
+  D×D system :math:`(1-G)m=\Phi^T W\tau\mathbf v`,
+  :math:`G=\kappa\Phi^TW\tau\Phi` (spec seed-000 §3 step 5, "separable fast
+  path"; seed-003 §3 step 3), then :math:`\Lambda_i=\tau_i(\mathbf v_i+\kappa\phi_i\cdot m)`.
+  It costs O(N·D²) once and O(N·D) memory; N×N is never formed.
+
+Zero modes are projected out of drives and solutions
+(:math:`\sum_{i\in c}w_i\Lambda_i=0` on each component c).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse.csgraph
+
+from . import parallel
+from .bands import DEGEN_THRESH, solve
+
+#: fraction of degenerate Fermi-surface points above which the degeneracy is "extended" (Kramers pairs)
+EXTENDED_DEGENERACY = 0.5
+
+
+class DegenerateBandsError(ValueError):
+    """The theory assumes non-degenerate bands; the Fermi surface is degenerate everywhere."""
+
+
+@dataclass
+class ShellStates:
+    """States on one energy shell: weight (1/(eV·Å³)), velocity ∂ε/∂k (eV·Å), eigenvector c (N, nw)."""
+
+    mu: float
+    k: np.ndarray
+    band: np.ndarray
+    weight: np.ndarray
+    energy: np.ndarray
+    velocity: np.ndarray
+    c: np.ndarray
+    skipped: int = 0
+
+
+def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096):
+    """Diagonalise at the Fermi-surface points of this rank's share and keep the crossing band.
+
+    Isolated degeneracies (TRIM points, Weyl nodes) are skipped with a warning;
+    extended degeneracy (Kramers pairs of a PT-symmetric crystal: most points
+    degenerate) raises :class:`DegenerateBandsError`.
+    """
+    part = parallel.my_slice(len(fs.k))
+    k, band, w = fs.k[part], fs.band[part], fs.weight[part]
+    E, V, C, deg = [], [], [], []
+    for i in range(0, len(k), chunk):
+        b = solve(model, k[i:i + chunk], degen_thresh)
+        n = band[i:i + chunk]
+        r = np.arange(len(n))
+        E.append(b.energies[r, n])
+        V.append(b.velocity[r, n])
+        C.append(b.U[r, :, n])
+        deg.append(b.group[r, n].sum(axis=1) > 1)
+    if k.size:
+        E, V, C, deg = (np.concatenate(x) for x in (E, V, C, deg))
+    else:
+        E, V, C, deg = np.zeros(0), np.zeros((0, 3)), np.zeros((0, model.num_wann), complex), np.zeros(0, bool)
+    ndeg, ntot = parallel.sum_over_ranks(np.array([deg.sum(), len(deg)]))
+    if ntot and ndeg > EXTENDED_DEGENERACY * ntot:
+        raise DegenerateBandsError(
+            f"{ndeg} of {ntot} Fermi-surface states at mu = {fs.mu:.4f} eV are degenerate "
+            f"(within {degen_thresh:g} eV): extended degeneracy such as Kramers pairs of a PT-symmetric "
+            "crystal; the Boltzmann/Born theory here assumes non-degenerate bands")
+    if ndeg:
+        warnings.warn(f"skipped {ndeg} isolated degenerate Fermi-surface points of {ntot} at mu = {fs.mu:.4f} eV; "
+                      "prefer a shifted mesh", RuntimeWarning, stacklevel=2)
+    keep = ~deg
+    return ShellStates(mu=fs.mu, k=k[keep], band=band[keep], weight=w[keep], energy=E[keep],
+                       velocity=V[keep], c=C[keep], skipped=int(ndeg))
+
+
+class CollisionOperator:
+    """The shell collision operator in factorized form, distributed over MPI ranks by rows."""
+
+    def __init__(self, states: ShellStates, disorder, model):
+        self.states = states
+        self.kappa = disorder.kappa
+        self.phi = disorder.features(states.c, disorder.orbital_blocks(model))
+        self.w = states.weight
+        self.p = parallel.sum_over_ranks(self.phi.T @ self.w)
+        self.rate = self.kappa * self.phi @ self.p  # 1/τ_i in 1/s
+        if np.any(self.rate <= 0):
+            raise ValueError("a Fermi-surface state has zero out-scattering rate: disorder does not couple it")
+
+    def in_scattering(self, g):
+        """Σ_j K_ij g_j for g of shape (N,) or (N, r)."""
+        return self.kappa * self.phi @ parallel.sum_over_ranks(self.phi.T @ (self.w[:, None] * g.reshape(len(g), -1))
+                                                              ).reshape((-1,) + g.shape[1:])
+
+    def apply(self, g):
+        """L g = g/τ − K g."""
+        rate = self.rate.reshape((-1,) + (1,) * (g.ndim - 1))
+        return rate * g - self.in_scattering(g)
+
+    def _null_modes(self, A):
+        """Null vectors of (1 − G) and the corresponding per-state zero modes z (N, n0)."""
+        u, s, vh = scipy.linalg.svd(A)
+        null = vh[s < 1e-9 * max(s[0], 1.0)].conj().T  # (D, n0)
+        tau = 1.0 / self.rate
+        return tau[:, None] * self.kappa * (self.phi @ null)
+
+    def _project(self, g, z):
+        """Remove the W-orthogonal projection of g on the zero modes z."""
+        if z.shape[1] == 0:
+            return g
+        gram = parallel.sum_over_ranks(z.T @ (self.w[:, None] * z))
+        coef = np.linalg.solve(gram, parallel.sum_over_ranks(z.T @ (self.w[:, None] * g)))
+        return g - z @ coef
+
+    def solve(self, drive):
+        """Exact solution Λ of Λ/τ − KΛ = drive (N, r), zero modes projected out of drive and Λ."""
+        tau = 1.0 / self.rate
+        wt = self.w * tau
+        G = self.kappa * parallel.sum_over_ranks(self.phi.T @ (wt[:, None] * self.phi))
+        A = np.eye(len(G)) - G
+        z = self._null_modes(A)
+        drive = self._project(drive, z)
+        rhs = parallel.sum_over_ranks(self.phi.T @ (wt[:, None] * drive))
+        m = scipy.linalg.lstsq(A, rhs, cond=1e-12)[0]
+        lam = tau[:, None] * (drive + self.kappa * self.phi @ m)
+        return self._project(lam, z)
+
+    def dense_kernel(self, disorder, model):
+        """K_ij = κ ω_ij w_j from explicit pair overlaps (serial reference; N×N memory)."""
+        c = self.states.c
+        return self.kappa * disorder.overlaps(c, c, disorder.orbital_blocks(model)) * self.w[None, :]
+
+
+def solve_dense(K, w, drive):
+    """Reference solve of (diag(ΣK) − K) Λ = drive with per-component zero modes removed."""
+    rate = K.sum(axis=1)
+    L = np.diag(rate) - K
+    ncomp, label = scipy.sparse.csgraph.connected_components(K > 1e-14 * K.max(), directed=False)
+    Z = np.zeros((len(w), ncomp))
+    Z[np.arange(len(w)), label] = 1.0
+
+    def project(x):
+        coef = (Z.T @ (w[:, None] * x)) / (Z.T @ w)[:, None]
+        return x - Z @ coef
+
+    drive = project(drive)
+    A = w[:, None] * L  # symmetric positive semidefinite
+    lam = scipy.linalg.lstsq(A, w[:, None] * drive, cond=1e-12)[0]
+    return project(lam), rate
