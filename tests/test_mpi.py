@@ -51,3 +51,38 @@ def test_two_ranks_equal_serial(tmp_path):
             x, y = a[name]["value"][:], b[name]["value"][:]
             assert np.abs(x - y).max() <= 1e-12 * max(np.abs(x).max(), 1e-300), name
             assert np.allclose(a[name]["adaptive_value"][:], b[name]["adaptive_value"][:], rtol=1e-12, atol=0)
+
+
+BOLTZMANN = """
+[model]
+builtin = "rashba_exchange"
+params = {{ alpha = 0.3, J = 0.1 }}
+[mesh]
+grid = [90, 90, 1]
+shift = [0.5, 0.5, 0]
+[fermi]
+energies = [0.4, 0.8]
+[calculate]
+quantities = ["conductivity_boltzmann", "scattering_rate"]
+[disorder]
+model = "orbital"
+strength = 0.05
+[output]
+file = "{out}"
+"""
+
+
+def test_boltzmann_two_ranks_equal_serial(tmp_path):
+    exe = _mpiexec()
+    for out in ("serial.h5", "mpi.h5"):
+        (tmp_path / out.replace(".h5", ".toml")).write_text(BOLTZMANN.format(out=out))
+    cmd = [sys.executable, "-m", "wkin.cli", "run"]
+    subprocess.run(cmd + [str(tmp_path / "serial.toml"), "--quiet"], check=True, timeout=300)
+    subprocess.run([exe, "-n", "2"] + cmd + [str(tmp_path / "mpi.toml"), "--quiet"], check=True, timeout=300)
+    with h5py.File(tmp_path / "serial.h5") as a, h5py.File(tmp_path / "mpi.h5") as b:
+        for name in ("value", "rta", "constant_tau"):
+            x, y = a["conductivity_boltzmann"][name][:], b["conductivity_boltzmann"][name][:]
+            assert np.abs(x - y).max() <= 1e-12 * np.abs(x).max(), name
+        for name in ("k", "rate", "mean_free_path"):
+            x, y = a["scattering_rate"][name][:], b["scattering_rate"][name][:]
+            assert np.allclose(x, y, rtol=1e-12, atol=1e-12 * np.abs(x).max()), name

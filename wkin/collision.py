@@ -172,6 +172,11 @@ def solve_dense(K, w, drive):
         return x - Z @ coef
 
     drive = project(drive)
-    A = w[:, None] * L  # symmetric positive semidefinite
-    lam = scipy.linalg.lstsq(A, w[:, None] * drive, cond=1e-12)[0]
+    # symmetric form S = W^½ L W^-½ (null vectors W^½·1_c), deflated to positive definite
+    sw = np.sqrt(w)
+    S = L * sw[:, None] / sw[None, :]
+    S = 0.5 * (S + S.T)
+    Zs = sw[:, None] * Z / np.sqrt(Z.T @ w)[None, :]
+    S = S + rate.mean() * (Zs @ Zs.T)
+    lam = scipy.linalg.solve(S, sw[:, None] * drive, assume_a="pos") / sw[:, None]
     return project(lam), rate

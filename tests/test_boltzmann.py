@@ -1,0 +1,133 @@
+"""Collision kernel and exact Boltzmann solve: identities, dense reference, closed forms (spec seed-000 §2.4, §4.1-4.2)."""
+
+import numpy as np
+import pytest
+from scipy.constants import e, hbar
+
+from conftest import random_model
+from wkin.collision import CollisionOperator, DegenerateBandsError, shell_states, solve_dense
+from wkin.disorder import HBAR_EVS, Disorder
+from wkin.fermi import fermi_surface
+from wkin.models import massive_dirac, rashba_exchange
+from wkin.response.boltzmann import VELOCITY_SI, conductivity_boltzmann
+
+
+@pytest.fixture(scope="module")
+def random_shell():
+    model = random_model(seed=8, nw=4)
+    mu = 0.3
+    fs = fermi_surface(model, mu, [6, 6, 6], shift=[0.5, 0.5, 0.5])
+    return model, shell_states(model, fs)
+
+
+@pytest.mark.parametrize("kind", ["cell", "atom", "orbital"])
+def test_factorized_solver_equals_dense_pair_kernel(random_shell, kind):
+    model, st = random_shell
+    d = Disorder(kind, 0.7, blocks=[[0, 1], [2], [3]] if kind == "atom" else None)
+    op = CollisionOperator(st, d, model)
+    K = op.dense_kernel(d, model)
+    v = st.velocity * VELOCITY_SI
+    lam_dense, rate_dense = solve_dense(K, st.weight, v)
+    lam = op.solve(v)
+    assert np.allclose(op.rate, rate_dense, rtol=1e-12, atol=0)
+    assert np.abs(lam - lam_dense).max() < 1e-10 * np.abs(lam_dense).max()
+    # the factorized in-scattering equals the pair sum
+    g = np.random.default_rng(0).normal(size=len(st.weight))
+    assert np.allclose(op.in_scattering(g), K @ g, rtol=1e-12, atol=1e-12 * np.abs(K @ g).max())
+
+
+def test_kernel_symmetry_conservation_and_zero_mode(random_shell):
+    model, st = random_shell
+    d = Disorder("cell", 1.0)
+    op = CollisionOperator(st, d, model)
+    K = op.dense_kernel(d, model)
+    wK = st.weight[:, None] * K
+    assert np.allclose(wK, wK.T, rtol=1e-12, atol=1e-14 * wK.max())
+    g = np.random.default_rng(1).normal(size=len(st.weight))
+    # particle conservation on the shell: Σ_i w_i (Lg)_i = 0
+    assert abs(st.weight @ op.apply(g)) < 1e-12 * np.abs(st.weight * op.rate * g).sum()
+    # constants are the zero mode; the solution has no zero-mode component
+    assert np.abs(op.apply(np.ones_like(g))).max() < 1e-12 * op.rate.max()
+    lam = op.solve(st.velocity * VELOCITY_SI)
+    assert np.abs(st.weight @ lam).max() < 1e-12 * np.abs(st.weight[:, None] * lam).sum()
+    # and it solves the equation
+    assert np.allclose(op.apply(lam), op._project(st.velocity * VELOCITY_SI, np.ones((len(g), 1))),
+                       rtol=1e-9, atol=1e-9 * np.abs(st.velocity * VELOCITY_SI).max())
+
+
+def test_eigenvector_phases_drop_out(random_shell):
+    model, st = random_shell
+    d = Disorder("atom", 1.0, blocks=[[0, 2], [1, 3]])
+    a = CollisionOperator(st, d, model).solve(st.velocity)
+    st.c = st.c * np.exp(2j * np.pi * np.random.default_rng(2).uniform(size=len(st.c)))[:, None]
+    b = CollisionOperator(st, d, model).solve(st.velocity)
+    assert np.allclose(a, b, rtol=1e-10, atol=1e-12 * np.abs(a).max())
+
+
+def test_conductivity_scales_as_inverse_disorder():
+    model = random_model(seed=8, nw=4)
+    a = conductivity_boltzmann(model, Disorder("cell", 1.0), [0.3], [6, 6, 6], shift=[0.5] * 3).full
+    b = conductivity_boltzmann(model, Disorder("cell", 4.0), [0.3], [6, 6, 6], shift=[0.5] * 3).full
+    assert np.allclose(a, 4 * b, rtol=1e-10)
+
+
+def test_single_band_full_equals_constant_tau_and_drude():
+    """One isotropic band (|O|² = 1): the kernel is isotropic, so Λ = τ v exactly and σ = e²τΣwvv;
+    near the band bottom it is the Drude n e² τ / m with 1/τ = 2π u0² ρ/ħ."""
+    from wkin.model import TightBindingModel
+    t, a, c = 1.0, 1.0, 1.0
+    R = [[0, 0, 0], [1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0]]
+    H = np.array([4 * t, -t, -t, -t, -t], complex).reshape(5, 1, 1)
+    model = TightBindingModel(np.diag([a, a, c]), R, H)
+    mu = 0.01  # k_F a = 0.1: band non-parabolicity ~ (k_F a)²/6 ≈ 0.2 %
+    d = Disorder("cell", 0.02)
+    r = conductivity_boltzmann(model, d, [mu], [800, 800, 1])
+    assert np.allclose(r.full, r.constant_tau, rtol=1e-8, atol=1e-8 * r.full.max())
+    assert np.allclose(r.full, r.rta, rtol=1e-8, atol=1e-8 * r.full.max())
+    # Drude: m* = ħ²/(2 t a²), n = μ ρ (parabolic), ρ = m*/(2π ħ²) per area
+    rho = 1 / (4 * np.pi * t * a**2)  # 1/(eV Å²)
+    tau = HBAR_EVS / (2 * np.pi * (d.strength / c) * rho)
+    n = mu * rho / (c * 1e-30)  # electrons per m³
+    mstar = hbar**2 / (2 * t * e * (a * 1e-10) ** 2)
+    drude = n * e**2 * tau / mstar
+    assert r.full[0, 0, 0] == pytest.approx(drude, rel=5e-3)
+    assert r.tau_avg[0] == pytest.approx(tau, rel=5e-3)
+
+
+@pytest.fixture(scope="module")
+def dirac_shell():
+    """Massive Dirac near the band bottom: ħv = t a = 1 eV·Å, M = 0.02 eV, ε_F = 0.06 eV (ξ_F = 1/3).
+    Lattice corrections B k_F²/M ≈ 0.6 % and (k_F a)² ≈ 0.3 % set the 1 % tolerance."""
+    model = massive_dirac(t=1.0, a=1.0, B=0.04, M=0.02)
+    d = Disorder("cell", 0.01)
+    r = conductivity_boltzmann(model, d, [0.06], [1000, 1000, 1], keep_shells=True)
+    return model, d, r
+
+
+def test_dirac_drude_conductivity_and_transport_time(dirac_shell):
+    model, d, r = dirac_shell
+    c = np.linalg.norm(model.lattice[2])
+    eF, M = 0.06, 0.02
+    xi = M / eF
+    rho = eF / (2 * np.pi)  # 1/(eV Å²), ħv = 1 eV Å
+    tau = HBAR_EVS / (np.pi * (d.strength / c) * rho)  # spec §4.1: 1/τ = π u0² ρ/ħ
+    v = 1.0 * e * 1e-10 / hbar
+    sigma = e**2 * (rho / (e * 1e-20)) * v**2 * tau * (1 - xi**2) / (1 + 3 * xi**2)  # sheet, S
+    sheet = r.full[0] * c * 1e-10
+    assert sheet[0, 0] == pytest.approx(sigma, rel=1e-2)
+    assert sheet[1, 1] == pytest.approx(sigma, rel=1e-2)
+    # out-scattering (quasiparticle) rate (1 + ξ²)/τ, spec §4.1
+    rates = r.shells[0].rate
+    assert np.allclose(rates, (1 + xi**2) / tau, rtol=1e-2)
+    # transport time τ_tr = 2τ/(1+3ξ²): σ = e² ρ v_F² τ_tr (1-ξ²)/2 ⇔ ratio to the RTA value
+    assert (r.full[0, 0, 0] / r.rta[0, 0, 0]) == pytest.approx((2 / (1 + 3 * xi**2)) / (1 / (1 + xi**2)), rel=1e-2)
+
+
+def test_extended_degeneracy_is_refused():
+    """Two identical copies of a band (a stand-in for Kramers pairs) are degenerate everywhere."""
+    from wkin.model import TightBindingModel
+    base = rashba_exchange(alpha=0.0, J=0.0)
+    fs = fermi_surface(base, 0.5, [40, 40, 1])
+    with pytest.raises(DegenerateBandsError, match="Kramers"):
+        shell_states(base, fs)
+    assert isinstance(TightBindingModel, type)
