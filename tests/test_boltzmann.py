@@ -131,3 +131,41 @@ def test_extended_degeneracy_is_refused():
     with pytest.raises(DegenerateBandsError, match="Kramers"):
         shell_states(base, fs)
     assert isinstance(TightBindingModel, type)
+
+
+def test_rashba_exchange_continuum_limit_and_two_zero_modes():
+    """Rashba + exchange near the band bottom (seed-003 §4.3, §4.6): without SOC (α = 0) the spin bands
+    decouple — two elastically disconnected sheets, two zero modes — and σ = n e² τ_F/m*,
+    1/τ_F = 2π u0² D_F/ħ with D_F = m*/(2πħ²) per spin; small α changes this by O((α k_F/J)²)."""
+    t, mu, J = 1.0, 0.01, 0.005
+    d = Disorder("cell", 0.02)
+    rho = 1 / (4 * np.pi * t)  # per spin, 1/(eV Å²)
+    tau = HBAR_EVS / (2 * np.pi * d.strength * rho)  # c = 1 Å
+    n = 2 * mu * rho / 1e-30  # both spins, m^-3
+    mstar = hbar**2 / (2 * t * e * 1e-20)
+    drude = n * e**2 * tau / mstar
+    grid = [800, 800, 1]
+    m0 = rashba_exchange(t=t, alpha=0.0, J=J)
+    fs = fermi_surface(m0, mu, grid)
+    st = shell_states(m0, fs)
+    op = CollisionOperator(st, d, m0)
+    v = st.velocity * VELOCITY_SI
+    lam_dense, _ = solve_dense(op.dense_kernel(d, m0), st.weight, v)
+    tau_s = 1 / op.rate
+    z = op._null_modes(np.eye(op.phi.shape[1]) - op.kappa * op.phi.T @ ((st.weight * tau_s)[:, None] * op.phi))
+    assert z.shape[1] == 2
+    assert np.abs(op.solve(v) - lam_dense).max() < 1e-10 * np.abs(lam_dense).max()
+    r0 = conductivity_boltzmann(m0, d, [mu], grid)
+    assert r0.full[0, 0, 0] == pytest.approx(drude, rel=5e-3)
+    r1 = conductivity_boltzmann(rashba_exchange(t=t, alpha=0.002, J=J), d, [mu], grid)  # α k_F/J ≈ 0.05
+    assert r1.full[0, 0, 0] == pytest.approx(drude, rel=1e-2)
+
+
+def test_low_temperature_shell_sum_approaches_zero_temperature():
+    """T > 0 is a (−∂f/∂E)-weighted Gauss–Legendre sum of independent shells; at k_BT ≪ μ it tends to T = 0."""
+    model = rashba_exchange(t=1.0, alpha=0.1, J=0.05)
+    d = Disorder("cell", 0.05)
+    r0 = conductivity_boltzmann(model, d, [0.5], [120, 120, 1], shift=[0.5, 0.5, 0])
+    r1 = conductivity_boltzmann(model, d, [0.5], [120, 120, 1], shift=[0.5, 0.5, 0], temperature=5.0, nodes=8)
+    assert r1.full[0, 0, 0] == pytest.approx(r0.full[0, 0, 0], rel=1e-2)
+    assert r1.full[0, 0, 0] != r0.full[0, 0, 0]

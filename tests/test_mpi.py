@@ -86,3 +86,13 @@ def test_boltzmann_two_ranks_equal_serial(tmp_path):
         for name in ("k", "rate", "mean_free_path"):
             x, y = a["scattering_rate"][name][:], b["scattering_rate"][name][:]
             assert np.allclose(x, y, rtol=1e-12, atol=1e-12 * np.abs(x).max()), name
+
+
+def test_serial_fallback_without_mpi4py():
+    """wkin runs when mpi4py cannot be imported (serial fallback)."""
+    code = ("import sys; sys.modules['mpi4py'] = None\n"
+            "import wkin.parallel as p\n"
+            "assert p.COMM is None and p.size() == 1 and p.rank() == 0\n"
+            "import numpy as np\n"
+            "assert np.allclose(p.sum_over_ranks(np.ones(3)), 1.0)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -112,8 +112,8 @@ def massive_dirac(t=1.0, a=1.0, B=0.2, M=0.05, c=1.0):
       :math:`\Omega^+_z=-\tfrac12\hat{\mathbf d}\cdot(\partial_{k_x}\hat{\mathbf d}\times\partial_{k_y}\hat{\mathbf d})`,
       which near Γ is the continuum :math:`\Omega^\pm=\mp M\hbar^2v_F^2/(2\lambda^3)`,
       :math:`\lambda=\sqrt{\hbar^2v_F^2k^2+M^2}` (spec Eq. 73);
-    - Chern number of the lower band (B > 0): 0 for M > 0, and ±1 for
-      −2B < M < 0 (so :math:`\sigma_{xy}^{2D}`(gap) = 0 or ∓e²/h);
+    - Chern number :math:`C=\frac1{2\pi}\int\Omega_z` of the lower band (t, B > 0): 0 for
+      M > 0 and −1 for −2B < M < 0, so :math:`\sigma_{xy}^{2D}({\rm gap})=-Ce^2/h` = 0 or +e²/h;
     - intrinsic AHC with the Fermi level in the conduction band near its edge
       (:math:`\xi_F=M/\epsilon_F`): :math:`|\sigma^{int}(\epsilon_F)-\sigma^{int}({\rm gap})|
       =\frac{e^2}{2h}(1-\xi_F)` up to lattice corrections; the leading one replaces

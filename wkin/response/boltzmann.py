@@ -11,7 +11,9 @@ with :math:`\Lambda_i/\tau_i-\sum_jK_{ij}\Lambda_j=\mathbf v_i`
     \qquad [\mathrm{S/m}],
 
 at T = 0 a single shell at μ; at T > 0 a Gauss–Legendre sum of independent
-shells over μ ± 12 k_BT (elastic scattering does not couple energies).
+shells (elastic scattering does not couple energies), with nodes in the
+occupation f ∈ (0, 1), :math:`E=\mu+k_BT\ln(1/f-1)`, so the weights
+:math:`(-\partial_Ef)\,dE=df` are exact.
 Alongside the full solution:
 
 - ``rta``: the k-dependent lifetime approximation :math:`\Lambda_i=\tau_i\mathbf v_i`,
@@ -95,10 +97,11 @@ def conductivity_boltzmann(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), tem
     shells = []
     for i, m in enumerate(mu):
         if temperature > 0:
-            kt = fermi.KB_EV * temperature
+            # ∫(−∂f/∂E) σ(E) dE = ∫_0^1 σ(E(f)) df with E(f) = μ + k_BT ln(1/f − 1): Gauss–Legendre in f
             x, wx = np.polynomial.legendre.leggauss(nodes)
-            E = m + 12 * kt * x
-            wE = 12 * kt * wx * fermi.surface_weight(E, [m], "fermi-dirac", kt)[:, 0]
+            f = 0.5 * (x + 1)
+            E = m + fermi.KB_EV * temperature * np.log(1 / f - 1)
+            wE = 0.5 * wx
         else:
             E, wE = np.array([m]), np.array([1.0])
         for e, we in zip(E, wE):
