@@ -151,11 +151,13 @@ def stage(seed, names, workdir):
         if src.endswith(".gz"):
             with gzip.open(src, "rb") as fi, open(dst, "wb") as fo:
                 shutil.copyfileobj(fi, fo, 1 << 24)
-        else:
+        elif suffix in (".chk", ".mmn", ".eig"):  # large, read-only inputs: link
             try:
                 os.symlink(os.path.abspath(src), dst)
             except OSError:
                 shutil.copy(src, dst)
+        else:  # copies: the .win is rewritten for postw90 and must never write through to the seed
+            shutil.copy(src, dst)
         found.append(suffix)
     return found
 
@@ -238,7 +240,10 @@ def parse_postw90_ahc(text):
 
 
 def run_postw90(exe, workdir, base, win_text, ef, n, ws):
-    with open(os.path.join(workdir, base + ".win"), "w") as f:
+    win_path = os.path.join(workdir, base + ".win")
+    if os.path.islink(win_path):
+        os.remove(win_path)
+    with open(win_path, "w") as f:
         f.write(postw90_win(win_text, ef, n, ws))
     wpout = os.path.join(workdir, base + ".wpout")
     if os.path.exists(wpout):

@@ -27,6 +27,7 @@ matrix altogether.
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 import scipy.sparse
 
 #: cyclic index pairs (alpha, beta) for gamma = x, y, z
@@ -211,7 +212,7 @@ class TightBindingModel:
         for j in (all_blocks if blocks is None else blocks):
             k0 = (np.array(j) + shift) / grid
             Y = fold @ (np.exp(2j * np.pi * (self.R @ k0))[:, None] * stack)
-            Y = np.fft.ifftn(Y.reshape(tuple(nf) + (ncomp,)), axes=(0, 1, 2)) * npts
+            Y = scipy.fft.ifftn(Y.reshape(tuple(nf) + (ncomp,)), axes=(0, 1, 2), workers=-1) * npts
             yield k0 + m / nf, Y.reshape(npts, ncomp)
 
     def fourier_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None, budget_points=None):

@@ -877,8 +877,10 @@ def describe(model, magnetization=None, symprec=1e-3, symmetry=None) -> str:
         lines.append(f"unitary subgroup     : {sym.unitary_pointgroup_symbol}")
     lines.append("operations (Cartesian axes; ' = with time reversal):")
     labels = sym.operation_labels()
-    for a in range(0, len(labels), 6):
-        lines.append("   " + "   ".join(f"{s:<14}" for s in labels[a:a + 6]).rstrip())
+    w = max(len(s) for s in labels)
+    per_line = max(1, 96 // (w + 3))
+    for a in range(0, len(labels), per_line):
+        lines.append("   " + "   ".join(f"{s:<{w}}" for s in labels[a:a + per_line]).rstrip())
     lines.append("allowed tensor components (Cartesian indices of the model's frame):")
     width = max(len(t[0]) for t in _DESCRIBE_TENSORS)
     for title, kind, part in _DESCRIBE_TENSORS:
