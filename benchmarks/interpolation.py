@@ -49,6 +49,10 @@ def parse_args(argv=None):
     p.add_argument("--grid", type=int, default=50, help="uniform grid N (N×N×N k-points), default 50")
     p.add_argument("--ef", type=float, default=None, help="Fermi energy in eV (default: fermi_energy of seed.win)")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/numba threads for every code (default 1)")
+    p.add_argument("--no-pin", action="store_true",
+                   help="do not pin the benchmark (and postw90) to --threads CPUs; by default it is pinned, "
+                        "because some libraries start one thread per CPU whatever the *_NUM_THREADS "
+                        "variables say (e.g. scipy.fft with workers=-1)")
     p.add_argument("--nkfft", type=int, default=None,
                    help="WannierBerri FFT sub-grid (a divisor of --grid; default: the largest divisor "
                         "with at most ~27³ points, and at least WannierBerri's recommended FFT grid)")
@@ -69,6 +73,8 @@ ARGS = parse_args() if __name__ == "__main__" else None
 if ARGS is not None:  # must happen before numpy (or anything that imports it) is loaded
     for _v in THREAD_VARS:
         os.environ[_v] = str(ARGS.threads)
+    if not ARGS.no_pin and hasattr(os, "sched_setaffinity"):  # inherited by postw90
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[-ARGS.threads:])
 
 import contextlib  # noqa: E402
 import gzip  # noqa: E402
@@ -127,6 +133,9 @@ def machine_info(threads):
         f"numpy BLAS  : {blas}",
         f"threadpools : {pools}",
         "threads     : " + ", ".join(f"{v}={os.environ.get(v)}" for v in THREAD_VARS),
+        "CPU affinity: " + (", ".join(map(str, sorted(os.sched_getaffinity(0))))
+                            if hasattr(os, "sched_getaffinity") else "n/a")
+        + " (process and its children pinned; --no-pin to disable)",
     ]
     return lines
 
@@ -226,7 +235,10 @@ def postw90_win(text, ef, n, ws):
     keep += ["", "! --- added by benchmarks/interpolation.py ---",
              "berry = true", "berry_task = ahc", f"berry_kmesh = {n} {n} {n}",
              "berry_curv_adpt_kmesh = 1", f"fermi_energy = {ef!r}",
-             f"use_ws_distance = {'true' if ws else 'false'}", "iprint = 2", ""]
+             f"use_ws_distance = {'true' if ws else 'false'}",
+             # the A(R) of seed_tb.dat (wannier90.x, hamiltonian_write_tb) takes the diagonal
+             # <0n|r|Rn> from -Im ln M_nn; postw90 does the same only with transl_inv
+             "transl_inv = true", "iprint = 2", ""]
     return "\n".join(keep)
 
 
@@ -293,26 +305,21 @@ def main(args):
 
     model = TightBindingModel.from_wannier90(wseed, use_ws_distance=ws)
     print(f"model       : {seed}_tb.dat, num_wann = {model.num_wann}, nR = {len(model.R)} "
-          f"(after WS distance: {ws}), mp_grid = {None if mp_grid is None else tuple(mp_grid)}")
+          f"(after WS distance: {ws}), mp_grid = {None if mp_grid is None else tuple(int(x) for x in mp_grid)}")
     print(f"task        : AHC (Fermi sea, all bands), E_F = {ef} eV, uniform {n}x{n}x{n} grid, "
           "no symmetry, no refinement, 1 process")
 
-    results = {}  # name -> dict(nk, t, cpu, ahc, note)
-
-    # ---- wkin: warm-up + time
-    run_wkin(model, ef, 4)
-    nw_est = None
+    run_wkin(model, ef, 4)  # wkin warm-up (real-space stack, FFT plans)
 
     # ---- WannierBerri system
     wb = system = None
-    nkfft = None
     if not args.skip_wannierberri:
         with quiet():
             import wannierberri as wb
             system = wb.system.System_R.from_tb_dat(tb_file=wseed + "_tb.dat", berry=True)
             if ws:
                 system.do_ws_dist(mp_grid=tuple(int(x) for x in mp_grid))
-        nkfft = wb_nkfft(n, system.NKFFT_recommended, args.nkfft)
+        wb_nkfft(n, system.NKFFT_recommended, args.nkfft)  # validates --nkfft
 
     # ---- postw90 inputs
     pw_reason = None
@@ -330,17 +337,14 @@ def main(args):
         elif win is None:
             pw_reason = "skipped: no seed.win"
 
-    # ---- decide the timed grid: estimate from small-grid runs
-    n_small = 10 if n % 10 == 0 else max(d for d in range(1, n + 1) if n % d == 0 and d <= 12)
+    # ---- estimates from a small grid (also the warm-up of WannierBerri's numba kernels)
+    n_small = 10 if n % 10 == 0 else max(d for d in range(1, min(n, 12) + 1) if n % d == 0)
     est = {}
     t, _, _ = run_wkin(model, ef, n_small)
     est["wkin"] = t * (n / n_small) ** 3
     if wb is not None:
-        with quiet():
-            wb_small_fft = wb_nkfft(n_small, system.NKFFT_recommended, None if args.nkfft is None or
-                                    n_small % args.nkfft else args.nkfft)
-        run_wb(wb, system, ef, n_small, wb_small_fft, workdir)  # warm-up (numba compilation)
-        t, _, _ = run_wb(wb, system, ef, n_small, wb_small_fft, workdir)
+        run_wb(wb, system, ef, n_small, wb_nkfft(n_small, system.NKFFT_recommended, None), workdir)
+        t, _, _ = run_wb(wb, system, ef, n_small, wb_nkfft(n_small, system.NKFFT_recommended, None), workdir)
         est["WannierBerri"] = t * (n / n_small) ** 3
     if pw_reason is None:
         win_text = open(wseed + ".win").read()
@@ -350,63 +354,69 @@ def main(args):
             est["postw90"] = t0 + (t1 - t0) * (n**3 - 8) / (n_small**3 - 8)
         except RuntimeError as err:
             pw_reason = f"skipped: postw90 failed on the small grid: {err}"
-    print("estimated N³ times (from a {0}³ run): ".format(n_small)
+    print(f"estimated {n}³ wall times (from {n_small}³ runs): "
           + ", ".join(f"{k} {v:.0f} s" for k, v in est.items()))
-    nt = n
-    if max(est.values()) > args.max_seconds:
-        slowest = max(est.values()) / n**3
-        fits = [m for m in range(n_small, n + 1, n_small) if slowest * m**3 <= args.max_seconds]
-        nt = max(fits) if fits else n_small
-        print(f"NOTE: the slowest code would need ~{max(est.values()):.0f} s for {n}³ (> {args.max_seconds:.0f} s);"
-              f" timing a {nt}³ grid for ALL codes instead; per-k rates are grid-independent to first order")
-        if wb is not None and nkfft is not None and nt % nkfft:
-            nkfft = wb_nkfft(nt, system.NKFFT_recommended, None)
-    nk = nt**3
 
-    # ---- timed runs
-    t, c, ahc = run_wkin(model, ef, nt)
-    results["wkin"] = dict(t=t, cpu=c, ahc=ahc, note="FFT blocks of {}".format(
-        "x".join(str(x) for x in model.grid_blocks((nt, nt, nt))[0])))
-    if wb is not None:
-        t, c, ahc = run_wb(wb, system, ef, nt, nkfft, workdir)
-        results["WannierBerri"] = dict(t=t, cpu=c, ahc=ahc, note=f"NKFFT={nkfft}^3, parallel=False")
-    if pw_reason is None:
-        try:
-            t0, c0, _ = run_postw90(args.postw90, workdir, base, win_text, ef, 2, ws)
-            t, c, ahc = run_postw90(args.postw90, workdir, base, win_text, ef, nt, ws)
-            results["postw90"] = dict(t=t, cpu=c, ahc=ahc, setup=t0, setup_cpu=c0,
-                                      note=f"set-up (2³ run) {t0:.2f} s wall / {c0:.2f} s cpu subtracted; "
-                                           f"raw {nk / t:.0f} k/s")
-        except RuntimeError as err:
-            pw_reason = f"failed: {err}"
+    # ---- grid per code: N, or the largest multiple of n_small that fits in --max-seconds
+    grid_for = {}
+    for code, e in est.items():
+        fits = [m for m in range(n_small, n + 1, n_small) if e * (m / n) ** 3 <= args.max_seconds]
+        grid_for[code] = n if e <= args.max_seconds else (max(fits) if fits else n_small)
+        if grid_for[code] != n:
+            print(f"NOTE: {code} would need ~{e:.0f} s for {n}³ (> --max-seconds {args.max_seconds:.0f}); "
+                  f"it is timed on {grid_for[code]}³ instead (k/s is per k-point, so it carries over); "
+                  f"wkin{' and WannierBerri' if wb is not None else ''} are timed on that grid too, "
+                  "for the AHC comparison")
+    grids = sorted(set(grid_for.values()), reverse=True)
+
+    # ---- timed runs: results[(code, grid)]
+    results = {}
+    for g in grids:
+        t, c, ahc = run_wkin(model, ef, g)
+        nf = model.grid_blocks((g, g, g))[0]
+        results[("wkin", g)] = dict(t=t, cpu=c, ahc=ahc, note="FFT blocks " + "x".join(str(x) for x in nf))
+        if wb is not None and grid_for["WannierBerri"] >= g:
+            f = wb_nkfft(g, system.NKFFT_recommended, args.nkfft if args.nkfft and g % args.nkfft == 0 else None)
+            t, c, ahc = run_wb(wb, system, ef, g, f, workdir)
+            results[("WannierBerri", g)] = dict(t=t, cpu=c, ahc=ahc, note=f"NKFFT={f}³, parallel=False")
+        if pw_reason is None and grid_for["postw90"] == g:
+            try:
+                t0, c0, _ = run_postw90(args.postw90, workdir, base, win_text, ef, 2, ws)
+                t, c, ahc = run_postw90(args.postw90, workdir, base, win_text, ef, g, ws)
+                results[("postw90", g)] = dict(
+                    t=t, cpu=c, ahc=ahc, setup=t0, setup_cpu=c0,
+                    note=f"minus set-up {t0:.1f} s wall/{c0:.1f} s cpu (2³ run); raw {g**3 / t:.0f} k/s wall")
+            except RuntimeError as err:
+                pw_reason = f"failed: {err}"
 
     # ---- report
     print()
-    print(f"grid timed  : {nt}x{nt}x{nt} = {nk} k-points" + ("" if nt == n else f" (requested {n}³)"))
-    print(f"{'code':<13s} {'wall s':>8s} {'cpu s':>8s} {'k/s wall':>9s} {'k/s cpu':>9s} "
-          f"{'wkin/code':>9s} {'(cpu)':>6s}   {'AHC S/cm: σ_yz':>14s} {'σ_zx':>12s} {'σ_xy':>12s}   notes")
+    print(f"{'code':<13s} {'grid':>5s} {'wall s':>8s} {'cpu s':>8s} {'k/s wall':>9s} {'k/s cpu':>9s} "
+          f"{'wkin/code':>9s} {'(cpu)':>6s}  {'AHC S/cm: σ_yz':>14s} {'σ_zx':>10s} {'σ_xy':>10s}  notes")
     rate, crate = {}, {}
-    for name, r in results.items():
-        npts = nk - (8 if "setup" in r else 0)
-        rate[name] = npts / (r["t"] - r.get("setup", 0.0))
-        crate[name] = npts / (r["cpu"] - r.get("setup_cpu", 0.0))
-    for name, r in results.items():
-        print(f"{name:<13s} {r['t']:8.2f} {r['cpu']:8.2f} {rate[name]:9.0f} {crate[name]:9.0f} "
-              f"{rate['wkin'] / rate[name]:9.2f} {crate['wkin'] / crate[name]:6.2f}   "
-              f"{fmt_ahc(r['ahc'])}   {r['note']}")
+    for key, r in results.items():
+        npts = key[1] ** 3 - (8 if "setup" in r else 0)
+        rate[key] = npts / (r["t"] - r.get("setup", 0.0))
+        crate[key] = npts / (r["cpu"] - r.get("setup_cpu", 0.0))
+    for key, r in results.items():
+        name, g = key
+        w = ("wkin", g)
+        print(f"{name:<13s} {str(g) + '³':>5s} {r['t']:8.2f} {r['cpu']:8.2f} {rate[key]:9.0f} {crate[key]:9.0f} "
+              f"{rate[w] / rate[key]:9.2f} {crate[w] / crate[key]:6.2f}  {fmt_ahc(r['ahc'])}  {r['note']}")
     if pw_reason is not None:
         print(f"{'postw90':<13s} {pw_reason}")
-    ref = results["wkin"]["ahc"]
-    for name, r in results.items():
+    for (name, g), r in results.items():
         if name != "wkin":
+            ref = results[("wkin", g)]["ahc"]
             d = np.abs(r["ahc"] - ref).max()
             big = np.abs(ref).max()
             rel = f" ({d / big:.1e} of max |σ|)" if big > 1e-2 else " (σ ≈ 0 for this model)"
-            print(f"AHC agreement {name} vs wkin: max |Δσ| = {d:.2e} S/cm{rel}")
+            print(f"AHC agreement {name} vs wkin on {g}³: max |Δσ| = {d:.2e} S/cm{rel}"
+                  + ("  [postw90 prints 4 decimals]" if name == "postw90" else ""))
     print("k/s wall (cpu) = k-points per second of wall (process CPU) time, postw90 set-up subtracted; "
-          "wkin/code > 1 means wkin is faster")
+          "wkin/code = ratio of k/s against wkin on the same grid (> 1: wkin is faster)")
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
-          f"(on {os.cpu_count()} CPUs; a load above the thread count means the wall times are contended)")
+          f"(on {os.cpu_count()} CPUs; a load above the number of busy threads means contended wall times)")
 
     if args.profile:
         import cProfile

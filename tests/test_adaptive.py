@@ -1,7 +1,8 @@
 """Adaptive refinement: the spiky Berry curvature of a small-gap lattice Dirac model.
 
 Independent reference: the gap Hall conductance of a 2D lattice is an integer
-Chern number (C = 1 for M < 0 < B in wkin.models.massive_dirac, spec seed-000 §4.4).
+Chern number: for M < 0 < B in wkin.models.massive_dirac the lower band has C = −1 and
+σ_xy·c = +e²/h (spec seed-000 §4.4).
 """
 
 import numpy as np

@@ -77,6 +77,14 @@ def test_ohmic_is_linear_in_tau(workdir):
     (("range = [-2.0, 2.0, 0.5]", "range = [-2.0, 2.0, 0.5]\nsmearing = 1"), "[fermi] smearing"),
     (("range = [-2.0, 2.0, 0.5]", "energies = [100.0]"), "outside the Wannier bands"),
     (("wannier90 = \"rnd\"", "wannier90 = \"missing\""), "missing"),
+    (("quantities = [\"ahc\", \"ohmic\", \"berry_dipole\", \"gme_orb\", \"dos\", \"electrons\"]",
+      "quantities = \"ahc\""), "[calculate] quantities"),
+    (("wannier90 = \"rnd\"", "wannier90 = \"rnd\"\ndegen_thresh = \"small\""), "[model] degen_thresh"),
+    (("wannier90 = \"rnd\"", "wannier90 = \"rnd\"\nparams = { t = 1 }"), "[model] params"),
+    (("range = [-2.0, 2.0, 0.5]", "range = [-2.0, 2.0, 0.5]\ntemperature = 100\nbroadening = 0.1"), "[fermi] broadening"),
+    (("tau = 10.0", "tau = \"long\""), "[calculate] tau"),
+    (("[output]", "[symmetry]\nmode = \"sometimes\"\n[output]"), "[symmetry] mode"),
+    (("\"dos\",", "\"conductivity_boltzmann\","), "[disorder]"),
 ])
 def test_bad_config_gives_one_line_error(workdir, capsys, edit, message):
     path, _ = workdir
@@ -84,6 +92,36 @@ def test_bad_config_gives_one_line_error(workdir, capsys, edit, message):
     assert main(["run", str(path / "run.toml"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("wkin: error:") and "\n" not in err and message in err
+
+
+def test_symmetry_modes_on_a_chiral_model(tmp_path):
+    """verify: forbidden components of an exactly D3-symmetric model vanish; irreducible = full grid."""
+    base = textwrap.dedent("""
+        [model]
+        builtin = "chiral_trigonal"
+        [mesh]
+        grid = [9, 9, 6]
+        [fermi]
+        range = [-1.0, 1.0, 0.25]
+        [calculate]
+        quantities = ["ohmic", "gme_orb", "berry_dipole", "ahc"]
+        [symmetry]
+        mode = "MODE"
+        [output]
+        file = "MODE.h5"
+    """)
+    for mode in ("verify", "irreducible"):
+        (tmp_path / f"{mode}.toml").write_text(base.replace("MODE", mode))
+        assert main(["run", str(tmp_path / f"{mode}.toml"), "--quiet"]) == 0
+    with h5py.File(tmp_path / "verify.h5") as a, h5py.File(tmp_path / "irreducible.h5") as b:
+        assert a.attrs["point_group"] == "32" and a.attrs["magnetic_point_group"] == "321'"
+        assert not a.attrs["symmetrized"] and b.attrs["symmetrized"]
+        assert b.attrs["nk_evaluated"] < a.attrs["nk_evaluated"] / 3
+        for q in ("ohmic", "gme_orb", "berry_dipole"):
+            assert a[q]["value"].attrs["forbidden_fraction"] < 1e-10
+            x, y = a[q]["value"][:], b[q]["value"][:]
+            assert np.abs(x - y).max() <= 1e-9 * np.abs(x).max()
+        assert np.abs(b["ahc/value"][:]).max() == 0.0  # time-reversal symmetric: AHC forbidden
 
 
 def test_fermi_surface_at_zero_temperature_needs_a_width(workdir, capsys):

@@ -52,9 +52,22 @@ def cmd_run(args):
     degen = cfg.model.get("degen_thresh", 1e-4)
     intrinsic = [q for q in cfg.quantities if q not in cfgmod.KINETIC]
     kinetic = [q for q in cfg.quantities if q in cfgmod.KINETIC]
+    sym_mode = cfg.symmetry["mode"]
+    sym = None
+    if sym_mode != "off":
+        from . import symmetry
+        if model.atoms is None:
+            raise ValueError("[symmetry] mode: the model has no atoms (a .win with atoms_frac/atoms_cart is needed)")
+        sym = symmetry.crystal_symmetry(model, cfg.symmetry.get("magnetization"), cfg.symmetry.get("symprec", 1e-3))
     t0 = time.perf_counter()
-    res = (integrate(model, intrinsic, occ, cfg.grid, cfg.shift, params={"tau_fs": cfg.tau_fs},
-                     adaptive=cfg.adaptive, degen_thresh=degen) if intrinsic else Integrals(values={}, nk_evaluated=0))
+    if not intrinsic:
+        res = Integrals(values={}, nk_evaluated=0)
+    elif sym_mode == "irreducible":
+        res = symmetry.integrate_irreducible(model, intrinsic, occ, cfg.grid, params={"tau_fs": cfg.tau_fs},
+                                             degen_thresh=degen, symmetry=sym)
+    else:
+        res = integrate(model, intrinsic, occ, cfg.grid, cfg.shift, params={"tau_fs": cfg.tau_fs},
+                        adaptive=cfg.adaptive, degen_thresh=degen)
     bres = None
     if kinetic:
         from .disorder import Disorder
@@ -74,15 +87,48 @@ def cmd_run(args):
                 "tau_fs": cfg.tau_fs, "mpi_ranks": parallel.size(), "wall_time_s": wall}
         if bres is not None:
             meta["disorder"] = dict(cfg.disorder)
-        results.write(cfg.output, res, observables, cfg.mu, meta)
+        checks = {}
+        if sym is not None:
+            meta.update(_symmetry_meta(sym, sym_mode))
+            checks = _symmetry_checks(sym, res, observables, bres) if sym_mode == "verify" else {}
+        results.write(cfg.output, res, observables, cfg.mu, meta, checks)
         if bres is not None:
-            results.write_boltzmann(cfg.output, bres, "conductivity_boltzmann" in kinetic, "scattering_rate" in kinetic)
+            results.write_boltzmann(cfg.output, bres, "conductivity_boltzmann" in kinetic, "scattering_rate" in kinetic,
+                                    checks.get("conductivity_boltzmann"))
         if not args.quiet:
+            for name, frac in checks.items():
+                print(f"# symmetry check {name}: |forbidden| / |tensor| = {frac:.3e}")
             print(results.summary(res, observables, cfg.mu))
             if bres is not None:
                 print(results.summary_boltzmann(bres))
             print(f"# {res.nk_evaluated} k-points, {wall:.1f} s on {parallel.size()} rank(s); wrote {cfg.output}")
     return 0
+
+
+def _symmetry_meta(sym, mode):
+    """Root attributes describing the symmetry used."""
+    return {"space_group": f"{sym.spacegroup_symbol} ({sym.spacegroup_number})",
+            "point_group": sym.pointgroup_symbol,
+            "magnetic_point_group": sym.magnetic_pointgroup_symbol or "unidentified",
+            "symmetrized": mode == "irreducible", "symmetry_mode": mode}
+
+
+def _symmetry_checks(sym, res, observables, bres):
+    """Verification mode: |X − P X| / max(|P X|, |X|) per tensor, P the magnetic point-group projector.
+
+    0 means the computed tensor has exactly the allowed form; 1 means it is all
+    forbidden components (e.g. numerical noise in a tensor the group forbids).
+    """
+    from .symmetry import QUANTITY_KINDS, symmetrize
+    tensors = {o.name: (res.values[o.name], QUANTITY_KINDS[o.name]) for o in observables if o.shape}
+    if bres is not None:
+        tensors["conductivity_boltzmann"] = (bres.full, "polar2_even")
+    out = {}
+    for name, (x, kind) in tensors.items():
+        allowed = symmetrize(x, sym, kind)
+        scale = max(np.linalg.norm(allowed), np.linalg.norm(x), 1e-300)
+        out[name] = float(np.linalg.norm(x - allowed) / scale)
+    return out
 
 
 def _seed_files(seed):
@@ -111,6 +157,16 @@ def cmd_info(args):
     return 0
 
 
+def cmd_symmetry(args):
+    from .model import TightBindingModel
+    from .symmetry import describe
+    model = TightBindingModel.from_wannier90(args.seedname)
+    if model.atoms is None:
+        raise ValueError(f"{args.seedname}.win: no atoms (atoms_frac / atoms_cart) to analyse")
+    print(describe(model, None if args.magnetization is None else np.array(args.magnetization)))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="wkin", description="Disorder-aware kinetic transport from Wannier functions")
     parser.add_argument("--version", action="version", version=f"wkin {__version__}")
@@ -119,6 +175,11 @@ def main(argv=None):
     p.add_argument("config")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("symmetry", help="space/magnetic point group and the tensor forms it allows")
+    p.add_argument("seedname")
+    p.add_argument("--magnetization", type=float, nargs=3, metavar=("MX", "MY", "MZ"),
+                   help="Cartesian magnetization direction (ferromagnet)")
+    p.set_defaults(func=cmd_symmetry)
     p = sub.add_parser("info", help="summary of a Wannier90 model (num_wann, lattice, space group, bands)")
     p.add_argument("seedname")
     p.set_defaults(func=cmd_info)

@@ -23,8 +23,10 @@ SCHEMA = {
     "fermi": {"energies", "range", "temperature", "broadening", "surface"},
     "calculate": {"quantities", "tau"},
     "disorder": {"model", "strength"},
+    "symmetry": {"mode", "magnetization", "symprec"},
     "output": {"file"},
 }
+SYMMETRY_MODES = ("off", "irreducible", "verify")
 #: quantities computed from the Fermi-surface collision kernel (need [disorder])
 KINETIC = ("conductivity_boltzmann", "scattering_rate")
 ADAPTIVE_KEYS = {"levels", "subdivision", "threshold", "max_points"}
@@ -49,6 +51,7 @@ class RunConfig:
     tau_fs: float
     output: Path
     disorder: dict | None = None
+    symmetry: dict = field(default_factory=lambda: {"mode": "off"})
     raw: str = field(repr=False, default="")
 
 
@@ -99,6 +102,13 @@ def load(path) -> RunConfig:
         raise ConfigError(f"[model] builtin: unknown model {model['builtin']!r} (one of {', '.join(BUILTIN_MODELS)})")
     if "params" in model and not isinstance(model["params"], dict):
         raise ConfigError("[model] params: expected a table, e.g. params = { t2 = 0.1 }")
+    if "params" in model and "wannier90" in model:
+        raise ConfigError("[model] params: only for builtin models")
+    if "degen_thresh" in model and not (isinstance(model["degen_thresh"], (int, float))
+                                        and not isinstance(model["degen_thresh"], bool) and model["degen_thresh"] > 0):
+        raise ConfigError(f"[model] degen_thresh: expected a positive number (eV), got {model['degen_thresh']!r}")
+    if "use_ws_distance" in model and not isinstance(model["use_ws_distance"], bool):
+        raise ConfigError(f"[model] use_ws_distance: expected true or false, got {model['use_ws_distance']!r}")
 
     mesh_t = data.get("mesh", {})
     grid = _float_list(_need(mesh_t, "grid", "mesh"), "[mesh] grid", 3)
@@ -129,38 +139,61 @@ def load(path) -> RunConfig:
         mu = lo + step * np.arange(int(np.floor((hi - lo) / step + 1e-9)) + 1)
     if mu.size == 0:
         raise ConfigError("[fermi] energies: empty")
-    temperature = float(fermi_t.get("temperature", 0.0))
-    if temperature < 0:
-        raise ConfigError(f"[fermi] temperature: must be >= 0 K, got {temperature}")
+    temperature = fermi_t.get("temperature", 0.0)
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature < 0:
+        raise ConfigError(f"[fermi] temperature: must be a number >= 0 (K), got {temperature!r}")
+    temperature = float(temperature)
     broadening = fermi_t.get("broadening")
-    if broadening is not None and float(broadening) <= 0:
-        raise ConfigError(f"[fermi] broadening: must be > 0 eV, got {broadening}")
+    if broadening is not None:
+        if not isinstance(broadening, (int, float)) or broadening <= 0:
+            raise ConfigError(f"[fermi] broadening: must be a number > 0 eV, got {broadening!r}")
+        if temperature > 0:
+            raise ConfigError("[fermi] broadening: give either a temperature (Fermi-Dirac weights) or a broadening")
     surface = fermi_t.get("surface", "box")
     if surface not in ("box", "gaussian"):
         raise ConfigError(f"[fermi] surface: expected 'box' or 'gaussian', got {surface!r}")
 
     calc = data.get("calculate", {})
-    quantities = list(_need(calc, "quantities", "calculate"))
+    quantities = _need(calc, "quantities", "calculate")
+    if not isinstance(quantities, list) or not quantities:
+        raise ConfigError(f"[calculate] quantities: expected a non-empty list of names, got {quantities!r}")
     for q in quantities:
         if q not in OBSERVABLES and q not in KINETIC:
             raise ConfigError(f"[calculate] quantities: unknown quantity {q!r} "
                               f"(available: {', '.join(list(OBSERVABLES) + list(KINETIC))})")
     disorder = data.get("disorder")
-    if any(q in KINETIC for q in quantities):
-        if disorder is None:
-            raise ConfigError("[disorder]: missing (needed by conductivity_boltzmann / scattering_rate): "
-                              "give model = \"cell\" | \"atom\" | \"orbital\" and strength = u0^2 in eV^2*Å^3")
+    if disorder is None and any(q in KINETIC for q in quantities):
+        raise ConfigError("[disorder]: missing (needed by conductivity_boltzmann / scattering_rate): "
+                          "give model = \"cell\" | \"atom\" | \"orbital\" and strength = u0^2 in eV^2*Å^3")
+    if "scattering_rate" in quantities and temperature > 0:
+        raise ConfigError("[calculate] quantities: scattering_rate is written for T = 0 shells only; set temperature = 0")
+    if disorder is not None:
         _need(disorder, "model", "disorder")
         _need(disorder, "strength", "disorder")
         if disorder["model"] not in ("cell", "atom", "orbital"):
             raise ConfigError(f"[disorder] model: expected 'cell', 'atom' or 'orbital', got {disorder['model']!r}")
         if not isinstance(disorder["strength"], (int, float)) or disorder["strength"] <= 0:
             raise ConfigError(f"[disorder] strength: expected u0^2 > 0 in eV^2*Å^3, got {disorder['strength']!r}")
-    tau = float(calc.get("tau", 1.0))
-    if tau <= 0:
-        raise ConfigError(f"[calculate] tau: must be > 0 fs, got {tau}")
+    tau = calc.get("tau", 1.0)
+    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or tau <= 0:
+        raise ConfigError(f"[calculate] tau: must be a number > 0 (fs), got {tau!r}")
+    tau = float(tau)
+    sym = dict(data.get("symmetry", {}))
+    sym.setdefault("mode", "off")
+    if sym["mode"] not in SYMMETRY_MODES:
+        raise ConfigError(f"[symmetry] mode: expected one of {', '.join(SYMMETRY_MODES)}, got {sym['mode']!r}")
+    if "magnetization" in sym:
+        sym["magnetization"] = _float_list(sym["magnetization"], "[symmetry] magnetization", 3)
+        if not np.any(sym["magnetization"]):
+            raise ConfigError("[symmetry] magnetization: the zero vector has no direction")
+    if sym["mode"] == "irreducible":
+        if adaptive is not None:
+            raise ConfigError("[symmetry] mode: 'irreducible' does not combine with [mesh] adaptive; use 'verify' or 'off'")
+        if np.any(shift != 0):
+            raise ConfigError("[symmetry] mode: 'irreducible' needs a Gamma-centred grid ([mesh] shift = [0, 0, 0])")
     out = Path(data.get("output", {}).get("file", "results.h5"))
     return RunConfig(source=path, model=model, grid=grid.astype(int), shift=shift, adaptive=adaptive, mu=mu,
                      temperature=temperature, broadening=None if broadening is None else float(broadening),
                      surface=surface, quantities=quantities, tau_fs=tau,
-                     output=out if out.is_absolute() else base / out, raw=raw, disorder=disorder)
+                     output=out if out.is_absolute() else base / out, raw=raw, disorder=disorder,
+                     symmetry=sym)

@@ -49,7 +49,11 @@ class Occupations:
             if len(self.mu) < 2:
                 raise ValueError("Fermi-surface quantities at T = 0 need [fermi] broadening, "
                                  "a temperature, or at least two Fermi energies")
-            width = float(self.mu[1] - self.mu[0])
+            step = np.diff(self.mu)
+            if not (np.all(step > 0) and np.allclose(step, step[0], rtol=1e-6)):
+                raise ValueError("Fermi-surface quantities at T = 0 with unevenly spaced Fermi energies need "
+                                 "[fermi] broadening (or a temperature)")
+            width = float(step[0])
         return fermi.surface_weight(energies, self.mu, self.surface_kind, width)
 
 
@@ -109,7 +113,7 @@ def integrate(model, quantities, occ: Occupations, grid, shift=(0.0, 0.0, 0.0), 
     occ : Occupations
     grid : three integers; shift : grid shift in units of the grid step
     params : dict of observable parameters (``tau_fs`` for ``ohmic``)
-    adaptive : None or dict(levels=int, subdivision=int (odd), threshold=float, max_points=int)
+    adaptive : None or dict(levels=int, subdivision=int, threshold=float, max_points=int)
         Refinement ``levels`` times of the points contributing more than
         ``threshold`` (default 1e-3) of the largest value; at most
         ``max_points`` (default 100000) points are refined per level.

@@ -4,7 +4,7 @@ A uniform grid is k = (i + s)/N (reduced coordinates, i_a = 0..N_a−1, shift s
 in units of the grid step); every point carries weight 1/(N1 N2 N3) and stands
 for the parallelepiped cell of size 1/N around it. Refining a point replaces
 it by an m×m×m sub-grid of that cell (m×m×1 for a 2D grid), each with
-weight w/m³ (centred, so an odd m keeps the original point). Repeated
+weight w/m³ (w/m² in 2D; centred, so an odd m keeps the original point). Repeated
 refinement nests these cells.
 """
 

@@ -13,6 +13,8 @@ Layout (see ``docs/outputs.md``)::
     /conductivity_boltzmann/rta           (n_mu, 3, 3) S/m, k-dependent lifetime approximation
     /conductivity_boltzmann/constant_tau  (n_mu, 3, 3) S/m, shell-averaged lifetime
     /conductivity_boltzmann/tau_average   (n_mu,) s
+    symmetry runs add root attrs space_group, point_group, magnetic_point_group, symmetrized,
+    symmetry_mode, and (mode "verify") attr forbidden_fraction = |X − PX|/max(|PX|, |X|) on each tensor
     /scattering_rate/{k, band, weight, rate, mean_free_path, offsets}: Fermi-surface states of all
         Fermi energies concatenated; states of mu_i are rows offsets[i]:offsets[i+1] (T = 0 only)
 """
@@ -40,8 +42,13 @@ def file_hashes(paths):
     return out
 
 
-def write(path, integrals, observables, mu, meta):
-    """Write an :class:`wkin.integrate.Integrals` result with units and provenance."""
+def write(path, integrals, observables, mu, meta, symmetry_checks=None):
+    """Write an :class:`wkin.integrate.Integrals` result with units and provenance.
+
+    ``symmetry_checks``: {quantity: |forbidden|/|allowed|} from the verification
+    mode (|X − PX|/max(|PX|, |X|)), stored as attribute ``forbidden_fraction`` of
+    ``/<quantity>/value``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with h5py.File(path, "w") as f:
@@ -58,6 +65,8 @@ def write(path, integrals, observables, mu, meta):
             g.attrs["kind"] = "Fermi sea" if o.kind == "sea" else "Fermi surface"
             d = g.create_dataset("value", data=integrals.values[o.name])
             d.attrs["units"] = o.units
+            if symmetry_checks and o.name in symmetry_checks:
+                d.attrs["forbidden_fraction"] = symmetry_checks[o.name]
             d.attrs["axes"] = "fermi_energy" + "".join(", cartesian" for _ in o.shape)
             if len(integrals.levels) > 1:
                 d = g.create_dataset("adaptive_value", data=np.array([v[o.name] for _, v in integrals.levels]))
@@ -74,7 +83,7 @@ def gather_shell(shell):
     return shell
 
 
-def write_boltzmann(path, bres, conductivity=True, rates=False):
+def write_boltzmann(path, bres, conductivity=True, rates=False, forbidden_fraction=None):
     """Append the Boltzmann results (see module docstring) to an existing results file."""
     with h5py.File(path, "a") as f:
         if conductivity:
@@ -85,6 +94,8 @@ def write_boltzmann(path, bres, conductivity=True, rates=False):
                 d = g.create_dataset(name, data=data)
                 d.attrs["units"] = "S/m"
                 d.attrs["axes"] = "fermi_energy, cartesian, cartesian"
+            if forbidden_fraction is not None:
+                g["value"].attrs["forbidden_fraction"] = forbidden_fraction
             d = g.create_dataset("tau_average", data=bres.tau_avg)
             d.attrs["units"] = "s"
         if rates and bres.shells:

@@ -1,7 +1,7 @@
 r"""Drude conductivity from the exact linearized Boltzmann equation with a Born collision kernel.
 
 With electron charge −e and :math:`\hbar\dot{\mathbf k}=-e\mathbf E`, the
-steady state :math:`f^{(1)}_i=-\partial_\epsilon f\,e\mathbf E\cdot\boldsymbol\Lambda_i`
+steady state :math:`f^{(1)}_i=e\,(\partial_\epsilon f)\,\mathbf E\cdot\boldsymbol\Lambda_i`
 with :math:`\Lambda_i/\tau_i-\sum_jK_{ij}\Lambda_j=\mathbf v_i`
 (:mod:`wkin.collision`) gives
 
@@ -48,7 +48,7 @@ class ShellResult:
     band: np.ndarray
     weight: np.ndarray
     rate: np.ndarray
-    mean_free_path: np.ndarray  # (N, 3, 3): Λ_b of state i for field direction b, m
+    mean_free_path: np.ndarray  # (N, 3): vector mean free path Λ_i, m
     sigma: np.ndarray
     sigma_rta: np.ndarray
     sigma_const: np.ndarray

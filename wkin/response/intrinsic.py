@@ -9,8 +9,9 @@ Every observable here has the form
 
 i.e. :math:`c\int\! d^3k/(2\pi)^3\sum_n g\,F_n`, with ``g`` the occupation
 f (Fermi sea) or :math:`-\partial f/\partial\epsilon` (Fermi surface, see
-:mod:`wkin.fermi`). Band velocities are :math:`\partial\epsilon/\partial k`
-in eV·Å. Electron charge is −e (e > 0); :math:`\sigma_{ab}=j_a/E_b`.
+:mod:`wkin.fermi`). In the table :math:`v_n=\hbar^{-1}\partial\epsilon_n/\partial\mathbf k`
+is the group velocity; the code works with :math:`\partial\epsilon/\partial k` in eV·Å
+and puts the ħ into the prefactor. Electron charge is −e (e > 0); :math:`\sigma_{ab}=j_a/E_b`.
 
 ================  =======  ===========================================================  ===========
 name              kind     formula                                                      units

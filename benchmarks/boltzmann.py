@@ -1,0 +1,503 @@
+#!/usr/bin/env python
+"""Boltzmann-solver scaling: Fermi-surface build and exact Boltzmann solve versus N_FS.
+
+For one Wannier90 model (default bcc Fe, 18 WF with SOC) at one Fermi energy
+this measures, for Fermi surfaces of N_FS ≈ 10⁴, 10⁵, 10⁶ points,
+
+- the Fermi-surface build: ``model.energies_grid`` (FFT + eigvalsh on the
+  N×N×N grid) and ``wkin.fermi.fermi_surface`` (linear tetrahedra);
+- the full (non-RTA) Boltzmann solve: ``shell_states`` (diagonalisation at the
+  Fermi-surface points), ``CollisionOperator`` (feature vectors, out-scattering
+  rates), ``CollisionOperator.solve`` (the factorized exact solve) and σ;
+
+serially (one process), under ``mpiexec -n 2`` (production path only), and with
+the dense N×N reference (``dense_kernel`` + ``solve_dense``) where it fits in
+memory. These are the same calls, in the same order, as
+``wkin.response.boltzmann.solve_shell`` / ``conductivity_boltzmann`` at T = 0
+(the band-energy grid is kept alive through the solve, as there); they are
+only timed stage by stage here.
+
+Every configuration runs in a fresh child process (``--child``), so that the
+peak resident set size, ``resource.getrusage(RUSAGE_SELF).ru_maxrss``, is that
+of this configuration alone; under MPI it is reported per rank. Reading the
+Wannier90 files is timed separately and not included in the totals (the RSS
+after loading is printed as the baseline). Each process uses the number of
+BLAS/OpenMP threads given by ``--threads`` (default 1: "serial" = one core,
+"mpi×2" = two cores).
+
+The tetrahedron grid N for a target N_FS is chosen from N_FS = a·N^p fitted
+on two small grids (N_FS grows roughly like N²); the actual N_FS is printed.
+A configuration whose predicted time (from the previous size: the grid part
+scaled by N³, the rest by N_FS) exceeds ``--max-seconds`` is not run in full:
+only its Fermi-surface build is measured (``fs-only``), and the solve time and
+memory are extrapolated linearly in N_FS from the largest full run (rows
+marked ``~``). The largest full serial run and the FS-only run are profiled
+with cProfile and the top entries are printed (the profiler adds negligible
+overhead here: a few thousand Python calls).
+
+Usage::
+
+    python benchmarks/boltzmann.py --seed examples/materials/Fe/Fe --mu 13.5221 --strength 1.0
+    python benchmarks/boltzmann.py --sizes 1e4,1e5 --no-mpi          # quick look
+    python benchmarks/boltzmann.py --grids 16,46,140 --max-seconds 3000  # force full 10⁶ runs
+
+This is a benchmark script: nothing here asserts wall times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", default="examples/materials/Fe/Fe",
+                   help="Wannier90 seedname (seed_tb.dat or seed_hr.dat, may be .gz); default %(default)s")
+    p.add_argument("--mu", type=float, default=13.5221, help="Fermi energy in eV (default %(default)s, Fe)")
+    p.add_argument("--strength", type=float, default=1.0, help="disorder u0² in eV²·Å³ (default %(default)s)")
+    p.add_argument("--disorder", default="cell", choices=("cell", "atom", "orbital"),
+                   help="disorder model (default %(default)s: one block of all 18 orbitals, D = 324 features)")
+    p.add_argument("--sizes", default="1e4,1e5,1e6", help="target N_FS values (default %(default)s)")
+    p.add_argument("--grids", default=None, help="explicit grids N (comma-separated), overriding --sizes")
+    p.add_argument("--shift", type=float, nargs=3, default=(0.0, 0.0, 0.0), help="grid shift (default 0 0 0)")
+    p.add_argument("--ranks", type=int, default=2, help="MPI ranks for the mpi rows (default %(default)s)")
+    p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads per process (default 1)")
+    p.add_argument("--max-seconds", type=float, default=300.0,
+                   help="predicted wall time above which a configuration is measured FS-only and its "
+                        "solve extrapolated (default %(default)s)")
+    p.add_argument("--dense-max-gb", type=float, default=6.0,
+                   help="run the dense reference only where its predicted peak RSS is below this (default 6)")
+    p.add_argument("--no-mpi", action="store_true", help="skip the mpiexec rows")
+    p.add_argument("--no-dense", action="store_true", help="skip the dense reference")
+    p.add_argument("--mpiexec", default="mpiexec", help="MPI launcher (default %(default)s)")
+    p.add_argument("--profile-top", type=int, default=18, help="cProfile entries to print (0: none)")
+    # internal: one configuration in this process
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--grid", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--mode", default="prod", choices=("prod", "dense", "fs"), help=argparse.SUPPRESS)
+    p.add_argument("--profile", default=None, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+ARGS = parse_args() if __name__ == "__main__" else None
+if ARGS is not None:  # before numpy is imported
+    for _v in THREAD_VARS:
+        os.environ[_v] = str(ARGS.threads)
+
+import cProfile  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import pstats  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+RESULT_TAG = "BOLTZMANN_BENCH_RESULT "
+MB = 1024.0 ** 2
+
+
+# ---------------------------------------------------------------------------- memory helpers
+def maxrss_bytes():
+    """Peak RSS of this process (Linux ru_maxrss is in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
+
+
+def rss_bytes():
+    """Current RSS of this process."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return float("nan")
+
+
+# ---------------------------------------------------------------------------- child: one configuration
+def child(args):
+    from wkin import fermi, parallel
+    from wkin.collision import CollisionOperator, shell_states, solve_dense
+    from wkin.disorder import Disorder
+    from wkin.model import TightBindingModel
+    from wkin.response.boltzmann import VELOCITY_SI, _sigma
+
+    comm = parallel.COMM
+    barrier = (lambda: comm.Barrier()) if (comm is not None and parallel.size() > 1) else (lambda: None)
+    grid = (args.grid,) * 3
+    rec = {"mode": args.mode, "grid": args.grid, "ranks": parallel.size(), "threads": args.threads}
+
+    t0 = time.perf_counter()
+    model = TightBindingModel.from_wannier90(args.seed)
+    rec["t_load"] = time.perf_counter() - t0
+    rec["rss_load"] = rss_bytes()
+    dis = Disorder(args.disorder, args.strength)
+    prof = cProfile.Profile() if (args.profile and parallel.is_root()) else None
+
+    barrier()
+    if prof:
+        prof.enable()
+    t = {}
+    tic = time.perf_counter()
+    energies = model.energies_grid(grid, args.shift)
+    t["grid"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    fs = fermi.fermi_surface(model, args.mu, grid, args.shift, energies=energies)
+    t["tetra"] = time.perf_counter() - tic
+    rec["n_fs"] = int(len(fs.k))
+    rec["maxrss_fs"] = maxrss_bytes()
+    rec["rss_fs"] = rss_bytes()
+    if args.mode != "fs":
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tic = time.perf_counter()
+            st = shell_states(model, fs)
+            t["states"] = time.perf_counter() - tic
+        rec["warnings"] = sorted({str(w.message)[:160] for w in caught})
+        rec["skipped"] = int(st.skipped)
+        tic = time.perf_counter()
+        op = CollisionOperator(st, dis, model)
+        t["operator"] = time.perf_counter() - tic
+        v = st.velocity * VELOCITY_SI
+        if args.mode == "prod":
+            tic = time.perf_counter()
+            lam = op.solve(v)
+            t["solve"] = time.perf_counter() - tic
+        else:  # dense N×N reference (serial only)
+            tic = time.perf_counter()
+            K = op.dense_kernel(dis, model)
+            t["kernel"] = time.perf_counter() - tic
+            tic = time.perf_counter()
+            lam, _ = solve_dense(K, st.weight, v)
+            t["solve"] = time.perf_counter() - tic
+            del K
+        tic = time.perf_counter()
+        sigma = _sigma(st.weight, v, lam)
+        t["sigma"] = time.perf_counter() - tic
+        rec["sigma"] = np.asarray(sigma).tolist()
+        rec["n_states"] = int(parallel.sum_over_ranks(np.array([len(st.k)]))[0])
+    if prof:
+        prof.disable()
+        prof.dump_stats(args.profile)
+    barrier()
+
+    rec["t"] = t
+    rec["maxrss"] = maxrss_bytes()
+    # per-rank values gathered on rank 0
+    per_rank = {"t": t, "maxrss": rec["maxrss"], "maxrss_fs": rec["maxrss_fs"], "rss_fs": rec["rss_fs"],
+                "rss_load": rec["rss_load"], "t_load": rec["t_load"]}
+    ranks = [per_rank] if comm is None or parallel.size() == 1 else comm.gather(per_rank, root=0)
+    if parallel.is_root():
+        rec["per_rank"] = ranks
+        print(RESULT_TAG + json.dumps(rec), flush=True)
+
+
+# ---------------------------------------------------------------------------- driver
+def machine_info(threads):
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        with open("/proc/meminfo") as f:
+            info = dict(line.split(":", 1) for line in f)
+        mem = f"{int(info['MemTotal'].split()[0]) / 1024**2:.1f} GiB total, " \
+              f"{int(info['MemAvailable'].split()[0]) / 1024**2:.1f} GiB available"
+    except (OSError, KeyError, ValueError):
+        pass
+    blas = "unknown"
+    try:
+        b = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{b.get('name')} {b.get('version')}"
+    except Exception:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ()
+    return [
+        f"host        : {platform.node()}  ({platform.system()} {platform.machine()})",
+        f"CPU         : {cpu}, nproc = {os.cpu_count()}",
+        f"memory      : {mem}",
+        f"python      : {platform.python_version()}, numpy {np.__version__}, BLAS {blas}",
+        f"threads     : {threads} per process ({', '.join(THREAD_VARS[:2])})",
+        "load average: " + " ".join(f"{x:.2f}" for x in load),
+    ]
+
+
+def run_child(args, grid, mode, ranks=1, profile=None):
+    """Run one configuration in a fresh process, return its result record."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--grid", str(grid), "--mode", mode,
+           "--seed", args.seed, "--mu", repr(args.mu), "--strength", repr(args.strength),
+           "--disorder", args.disorder, "--threads", str(args.threads), "--shift", *map(repr, args.shift)]
+    if profile:
+        cmd += ["--profile", profile]
+    if ranks > 1:
+        cmd = [args.mpiexec, "-n", str(ranks)] + cmd
+    env = dict(os.environ)
+    for v in THREAD_VARS:
+        env[v] = str(args.threads)
+    tic = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - tic
+    recs = [json.loads(line[len(RESULT_TAG):]) for line in proc.stdout.splitlines() if line.startswith(RESULT_TAG)]
+    if proc.returncode != 0 or not recs:
+        tail = (proc.stdout + proc.stderr)[-3000:]
+        print(f"  !! {mode} grid {grid} ranks {ranks} failed (rc {proc.returncode}):\n{tail}", flush=True)
+        return None
+    rec = recs[0]
+    rec["wall_process"] = wall
+    rec["t_fs"] = max(r["t"]["grid"] + r["t"]["tetra"] for r in rec["per_rank"])
+    rec["t_solve"] = max(sum(v for k, v in r["t"].items() if k not in ("grid", "tetra")) for r in rec["per_rank"])
+    rec["t_total"] = max(sum(r["t"].values()) for r in rec["per_rank"])
+    rec["peak"] = max(r["maxrss"] for r in rec["per_rank"])
+    return rec
+
+
+def fit_grid(model_counts, target):
+    """N for a target N_FS from N_FS = a·N^p through the calibration points."""
+    (n1, c1), (n2, c2) = model_counts
+    p = np.log(c2 / c1) / np.log(n2 / n1)
+    a = c1 / n1**p
+    return max(4, int(round((target / a) ** (1 / p)))), a, p
+
+
+def calibrate(args):
+    from wkin import fermi
+    from wkin.model import TightBindingModel
+    model = TightBindingModel.from_wannier90(args.seed)
+    counts = []
+    for n in (12, 24):
+        fs = fermi.fermi_surface(model, args.mu, (n, n, n), args.shift)
+        counts.append((n, len(fs.k)))
+    if counts[0][1] == 0 or counts[1][1] == 0:
+        raise SystemExit(f"no Fermi surface at mu = {args.mu} eV")
+    return counts, model.num_wann
+
+
+def fmt_bytes(b):
+    return f"{b / MB:8.0f}" if b == b else "     nan"
+
+
+def print_profile(path, top, title):
+    if not top or not path or not os.path.exists(path):
+        return
+    buf = io.StringIO()
+    st = pstats.Stats(path, stream=buf)
+    st.sort_stats("tottime").print_stats(top)
+    text = buf.getvalue()
+    start = text.find("   ncalls")
+    print(f"\n--- cProfile: {title} (sorted by own time, top {top}) ---")
+    print(text[start:].rstrip() if start >= 0 else text.rstrip())
+
+
+def driver(args):
+    if not (os.path.exists(args.seed + "_tb.dat") or os.path.exists(args.seed + "_tb.dat.gz")
+            or os.path.exists(args.seed + "_hr.dat") or os.path.exists(args.seed + "_hr.dat.gz")):
+        raise SystemExit(f"no {args.seed}_tb.dat or _hr.dat (pass --seed)")
+    mpiexec = None if args.no_mpi else shutil.which(args.mpiexec)
+    print("Boltzmann solver benchmark (wkin)")
+    for line in machine_info(args.threads):
+        print("  " + line)
+    print(f"  model       : {args.seed}, mu = {args.mu} eV, disorder {args.disorder} u0^2 = {args.strength} eV^2 A^3")
+    if not args.no_mpi and mpiexec is None:
+        print(f"  (no {args.mpiexec} on PATH: MPI rows skipped)")
+    t_start = time.perf_counter()
+
+    counts, nw = calibrate(args)
+    if args.grids:
+        plan = [(None, int(g)) for g in args.grids.split(",")]
+    else:
+        plan = [(float(s), fit_grid(counts, float(s))[0]) for s in args.sizes.split(",")]
+    _, a, p = fit_grid(counts, 1.0)
+    print(f"  calibration : N_FS = {counts[0][1]} (N={counts[0][0]}), {counts[1][1]} (N={counts[1][0]}) "
+          f"-> N_FS ~ {a:.1f} N^{p:.2f}; grids {[g for _, g in plan]}")
+    print(flush=True)
+
+    rows = []          # measured configurations
+    last_full = None   # largest full serial production run
+    profiles = []
+    tmpdir = os.environ.get("TMPDIR", "/tmp")
+    dense_per_pair = 56.0  # bytes per (i, j) pair at the dense peak; refined after a measured dense run
+    for target, n in plan:
+        label = f"{target:.0e}" if target else f"N={n}"
+        n_fs_pred = a * n**p
+        # ---------------- serial production (or FS-only)
+        mode = "prod"
+        if last_full is not None:
+            r = (n / last_full["grid"]) ** 3
+            pred_fs = last_full["t_fs"] * r
+            pred_total = pred_fs + last_full["t_solve"] * n_fs_pred / last_full["n_fs"]
+            if pred_total > args.max_seconds:
+                mode = "fs" if pred_fs < args.max_seconds else None
+                print(f"[{label}] predicted serial time {pred_total:.0f} s > --max-seconds {args.max_seconds:.0f}: "
+                      + ("measuring the Fermi-surface build only" if mode else "skipped"), flush=True)
+        if mode is None:
+            continue
+        prof_path = os.path.join(tmpdir, f"wkin_boltzmann_bench_{os.getpid()}_{n}_{mode}.prof")
+        print(f"[{label}] grid {n}^3 serial {mode} ...", flush=True)
+        rec = run_child(args, n, mode, 1, prof_path)
+        if rec is None:
+            continue
+        rec["label"], rec["kind"] = label, "serial" if mode == "prod" else "serial fs-only"
+        rows.append(rec)
+        profiles.append((prof_path, f"serial {mode}, grid {n}^3, N_FS = {rec['n_fs']}"))
+        print(f"    N_FS = {rec['n_fs']}, FS {rec['t_fs']:.1f} s, solve {rec['t_solve']:.1f} s, "
+              f"peak {rec['peak'] / MB:.0f} MB", flush=True)
+        if mode == "prod":
+            last_full = rec
+        # ---------------- MPI production
+        if mpiexec and mode == "prod":
+            print(f"[{label}] grid {n}^3 mpiexec -n {args.ranks} ...", flush=True)
+            mrec = run_child(args, n, "prod", args.ranks)
+            if mrec is not None:
+                mrec["label"], mrec["kind"] = label, f"mpi x{args.ranks}"
+                rows.append(mrec)
+                print(f"    FS {mrec['t_fs']:.1f} s, solve {mrec['t_solve']:.1f} s, "
+                      f"peak/rank {mrec['peak'] / MB:.0f} MB", flush=True)
+        # ---------------- dense reference
+        if not args.no_dense and mode == "prod":
+            nfs = rec["n_fs"]
+            pred_peak = rec["maxrss"] + dense_per_pair * nfs**2
+            if pred_peak / 1024**3 > args.dense_max_gb:
+                print(f"[{label}] dense reference skipped: predicted peak {pred_peak / 1024**3:.1f} GB "
+                      f"> --dense-max-gb {args.dense_max_gb}", flush=True)
+            else:
+                print(f"[{label}] grid {n}^3 dense reference (predicted peak {pred_peak / 1024**3:.1f} GB) ...",
+                      flush=True)
+                drec = run_child(args, n, "dense", 1)
+                if drec is not None:
+                    drec["label"], drec["kind"] = label, "dense"
+                    rows.append(drec)
+                    dense_per_pair = max(8.0, (drec["peak"] - drec["rss_fs"]) / drec["n_states"] ** 2)
+                    print(f"    solve {drec['t_solve']:.1f} s, peak {drec['peak'] / MB:.0f} MB "
+                          f"({dense_per_pair:.0f} B per pair)", flush=True)
+    t_bench = time.perf_counter() - t_start
+
+    # ---------------- extrapolations for FS-only sizes
+    extra = []
+    full_serial = [r for r in rows if r["kind"] == "serial"]
+    full_mpi = [r for r in rows if r["kind"].startswith("mpi")]
+    for r in rows:
+        if r["kind"] != "serial fs-only" or not full_serial:
+            continue
+        ref = full_serial[-1]
+        scale = r["n_fs"] / ref["n_fs"]
+        solve_inc = ref["peak"] - ref["per_rank"][0]["rss_fs"]  # RSS added by the solve stage
+        e = {"label": r["label"], "kind": "serial ~", "grid": r["grid"], "n_fs": r["n_fs"], "t_fs": r["t_fs"],
+             "t_solve": ref["t_solve"] * scale, "peak": max(r["peak"], r["rss_fs"] + solve_inc * scale),
+             "sigma": None, "t": {k: v * scale for k, v in ref["t"].items() if k not in ("grid", "tetra")}}
+        e["t"].update({k: r["t"][k] for k in ("grid", "tetra")})
+        e["t_total"] = e["t_fs"] + e["t_solve"]
+        extra.append(e)
+        if full_mpi:
+            mref = full_mpi[-1]
+            minc = mref["peak"] - max(x["rss_fs"] for x in mref["per_rank"])
+            # the grid and the tetrahedra are computed on every rank (not split): same FS time and memory
+            m = {"label": r["label"], "kind": f"mpi x{args.ranks} ~", "grid": r["grid"], "n_fs": r["n_fs"],
+                 "t_fs": r["t_fs"], "t_solve": mref["t_solve"] * scale,
+                 "peak": max(r["peak"], r["rss_fs"] + minc * scale), "sigma": None,
+                 "t": {k: max(x["t"][k] for x in mref["per_rank"]) * scale
+                       for k in mref["per_rank"][0]["t"] if k not in ("grid", "tetra")}}
+            m["t"].update({k: r["t"][k] for k in ("grid", "tetra")})
+            m["t_total"] = m["t_fs"] + m["t_solve"]
+            extra.append(m)
+
+    # ---------------- tables
+    print()
+    print(f"Boltzmann benchmark: {args.seed}, mu = {args.mu} eV, {args.disorder} disorder, "
+          f"u0^2 = {args.strength} eV^2 A^3, {args.threads} thread(s)/process")
+    print("times in s (max over ranks), peak RSS = ru_maxrss in MB (max over ranks; the per-rank values "
+          "follow for MPI); model loading excluded; ~ = extrapolated (see notes)")
+    head = (f"{'target':>7} {'run':<15} {'grid':>5} {'N_FS':>9} {'t_FS':>8} {'t_solve':>8} {'total':>8} "
+            f"{'peak MB':>8} {'sigma_xx S/m':>13} {'sigma_zz S/m':>13}")
+    print(head)
+    print("-" * len(head))
+    order = ["serial", "serial fs-only", "serial ~", "mpi", "dense"]
+    allrows = sorted(rows + extra, key=lambda r: (r["grid"], next(i for i, o in enumerate(order)
+                                                                  if r["kind"].startswith(o))))
+    for r in allrows:
+        if r["kind"] == "serial fs-only":
+            t_solve, total, sig = "-", "-", ("-", "-")
+        else:
+            t_solve, total = f"{r['t_solve']:8.1f}", f"{r['t_total']:8.1f}"
+            sig = ("-", "-") if r["sigma"] is None else (f"{r['sigma'][0][0]:13.6e}", f"{r['sigma'][2][2]:13.6e}")
+        print(f"{r['label']:>7} {r['kind']:<15} {r['grid']:>4}³ {r['n_fs']:>9d} {r['t_fs']:8.1f} {t_solve:>8} "
+              f"{total:>8} {r['peak'] / MB:8.0f} {sig[0]:>13} {sig[1]:>13}")
+    for r in rows:
+        if r["kind"].startswith("mpi"):
+            print(f"  {r['label']} {r['kind']}: per-rank peak RSS "
+                  + ", ".join(f"{x['maxrss'] / MB:.0f}" for x in r["per_rank"]) + " MB")
+
+    print("\nstage breakdown (s; max over ranks): grid = energies_grid, tetra = fermi_surface, "
+          "states = shell_states, operator = CollisionOperator(), kernel = dense_kernel, solve, sigma")
+    stages = ("grid", "tetra", "states", "operator", "kernel", "solve", "sigma")
+    print(f"{'target':>7} {'run':<15} " + " ".join(f"{s:>9}" for s in stages) + f" {'us/N_FS':>8}")
+    for r in allrows:
+        tt = r["t"] if "per_rank" not in r else {k: max(x["t"].get(k, 0.0) for x in r["per_rank"])
+                                                 for k in r["per_rank"][0]["t"]}
+        cells = " ".join(f"{tt[s]:9.2f}" if s in tt else f"{'-':>9}" for s in stages)
+        per = f"{1e6 * r['t_total'] / r['n_fs']:8.1f}" if "fs-only" not in r["kind"] else f"{'-':>8}"
+        print(f"{r['label']:>7} {r['kind']:<15} {cells} {per}")
+
+    # ---------------- agreement and ratios
+    print()
+    by = {}
+    for r in rows:
+        if r.get("sigma") is not None:
+            by.setdefault(r["grid"], {})[r["kind"]] = r
+    for g, d in sorted(by.items()):
+        base = d.get("serial")
+        if base is None:
+            continue
+        s0 = np.array(base["sigma"])
+        for k, r in d.items():
+            if k == "serial":
+                continue
+            dev = np.abs(np.array(r["sigma"]) - s0).max() / np.abs(s0).max()
+            print(f"grid {g}^3: max |sigma({k}) - sigma(serial)| / max|sigma| = {dev:.2e}")
+    both = [g for g, d in by.items() if "serial" in d and "dense" in d]
+    if both:
+        g = max(both)
+        s, dn = by[g]["serial"], by[g]["dense"]
+        print(f"dense / production at the largest common size (grid {g}^3, N_FS = {s['n_fs']}): "
+              f"solve time x{dn['t_solve'] / s['t_solve']:.1f}, total time x{dn['t_total'] / s['t_total']:.1f}, "
+              f"peak RSS x{dn['peak'] / s['peak']:.1f}")
+    for r in extra:
+        print(f"{r['label']} {r['kind']}: FS build measured at N_FS = {r['n_fs']}; solve time and its memory "
+              f"extrapolated linearly in N_FS from the largest full run of that kind")
+    for r in rows:
+        if r.get("warnings"):
+            print(f"warnings ({r['kind']}, grid {r['grid']}^3): " + "; ".join(r["warnings"]))
+    print(f"\nbenchmark wall time {t_bench:.0f} s; load average at the end: "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+    for path, title in profiles[-2:] if len(profiles) > 1 else profiles:
+        print_profile(path, args.profile_top, title)
+    for path, _ in profiles:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def main():
+    if ARGS.child:
+        child(ARGS)
+    else:
+        driver(ARGS)
+
+
+if __name__ == "__main__":
+    main()
