@@ -71,8 +71,8 @@ def parse_args(argv=None):
     p.add_argument("--max-seconds", type=float, default=300.0,
                    help="predicted wall time above which a configuration is measured FS-only and its "
                         "solve extrapolated (default %(default)s)")
-    p.add_argument("--dense-max-gb", type=float, default=6.0,
-                   help="run the dense reference only where its predicted peak RSS is below this (default 6)")
+    p.add_argument("--dense-max-gb", type=float, default=8.0,
+                   help="run the dense reference only where its predicted peak RSS is below this (default 8)")
     p.add_argument("--no-mpi", action="store_true", help="skip the mpiexec rows")
     p.add_argument("--no-dense", action="store_true", help="skip the dense reference")
     p.add_argument("--mpiexec", default="mpiexec", help="MPI launcher (default %(default)s)")
@@ -386,42 +386,51 @@ def driver(args):
     t_bench = time.perf_counter() - t_start
 
     # ---------------- extrapolations for FS-only sizes
+    def linfit(recs, key, n_fs):
+        """value(N_FS) = A + B·N_FS through the two largest full runs (A >= 0), else proportional."""
+        pts = sorted((r["n_fs"], key(r)) for r in recs)[-2:]
+        if len(pts) == 2 and pts[1][0] > pts[0][0]:
+            b = (pts[1][1] - pts[0][1]) / (pts[1][0] - pts[0][0])
+            c = pts[1][1] - b * pts[1][0]
+            if b > 0 and c >= 0:
+                return c + b * n_fs
+        return pts[-1][1] * n_fs / pts[-1][0]
+
+    def stage_t(r, k):
+        return max(x["t"].get(k, 0.0) for x in r["per_rank"])
+
+    def solve_inc(r):  # RSS added on top of the Fermi surface by the solve stage (max over ranks)
+        return max(x["maxrss"] - x["rss_fs"] for x in r["per_rank"])
+
     extra = []
     full_serial = [r for r in rows if r["kind"] == "serial"]
     full_mpi = [r for r in rows if r["kind"].startswith("mpi")]
     for r in rows:
-        if r["kind"] != "serial fs-only" or not full_serial:
+        if r["kind"] != "serial fs-only":
             continue
-        ref = full_serial[-1]
-        scale = r["n_fs"] / ref["n_fs"]
-        solve_inc = ref["peak"] - ref["per_rank"][0]["rss_fs"]  # RSS added by the solve stage
-        e = {"label": r["label"], "kind": "serial ~", "grid": r["grid"], "n_fs": r["n_fs"], "t_fs": r["t_fs"],
-             "t_solve": ref["t_solve"] * scale, "peak": max(r["peak"], r["rss_fs"] + solve_inc * scale),
-             "sigma": None, "t": {k: v * scale for k, v in ref["t"].items() if k not in ("grid", "tetra")}}
-        e["t"].update({k: r["t"][k] for k in ("grid", "tetra")})
-        e["t_total"] = e["t_fs"] + e["t_solve"]
-        extra.append(e)
-        if full_mpi:
-            mref = full_mpi[-1]
-            minc = mref["peak"] - max(x["rss_fs"] for x in mref["per_rank"])
-            # the grid and the tetrahedra are computed on every rank (not split): same FS time and memory
-            m = {"label": r["label"], "kind": f"mpi x{args.ranks} ~", "grid": r["grid"], "n_fs": r["n_fs"],
-                 "t_fs": r["t_fs"], "t_solve": mref["t_solve"] * scale,
-                 "peak": max(r["peak"], r["rss_fs"] + minc * scale), "sigma": None,
-                 "t": {k: max(x["t"][k] for x in mref["per_rank"]) * scale
-                       for k in mref["per_rank"][0]["t"] if k not in ("grid", "tetra")}}
-            m["t"].update({k: r["t"][k] for k in ("grid", "tetra")})
-            m["t_total"] = m["t_fs"] + m["t_solve"]
-            extra.append(m)
+        for kind, ref in (("serial ~", full_serial), (f"mpi x{args.ranks} ~", full_mpi)):
+            if not ref:
+                continue
+            # the grid and the tetrahedra are computed on every rank (not split): measured serial FS time
+            # and memory apply to each rank; the solve stage is fitted linearly in N_FS
+            e = {"label": r["label"], "kind": kind, "grid": r["grid"], "n_fs": r["n_fs"], "t_fs": r["t_fs"],
+                 "sigma": None, "rss_load": r["rss_load"],
+                 "t": {k: linfit(ref, lambda x, k=k: stage_t(x, k), r["n_fs"])
+                       for k in ref[-1]["per_rank"][0]["t"] if k not in ("grid", "tetra")}}
+            e["t"].update({k: r["t"][k] for k in ("grid", "tetra")})
+            e["t_solve"] = sum(v for k, v in e["t"].items() if k not in ("grid", "tetra"))
+            e["t_total"] = e["t_fs"] + e["t_solve"]
+            e["peak"] = max(r["peak"], r["rss_fs"] + linfit(ref, solve_inc, r["n_fs"]))
+            extra.append(e)
 
     # ---------------- tables
     print()
     print(f"Boltzmann benchmark: {args.seed}, mu = {args.mu} eV, {args.disorder} disorder, "
           f"u0^2 = {args.strength} eV^2 A^3, {args.threads} thread(s)/process")
-    print("times in s (max over ranks), peak RSS = ru_maxrss in MB (max over ranks; the per-rank values "
-          "follow for MPI); model loading excluded; ~ = extrapolated (see notes)")
+    print("times in s (max over ranks); model loading excluded; base = RSS after loading the model, "
+          "peak = ru_maxrss, in MB, max over ranks (per-rank values follow for MPI); ~ = extrapolated")
     head = (f"{'target':>7} {'run':<15} {'grid':>5} {'N_FS':>9} {'t_FS':>8} {'t_solve':>8} {'total':>8} "
-            f"{'peak MB':>8} {'sigma_xx S/m':>13} {'sigma_zz S/m':>13}")
+            f"{'base MB':>8} {'peak MB':>8} {'sigma_xx S/m':>13} {'sigma_zz S/m':>13}")
     print(head)
     print("-" * len(head))
     order = ["serial", "serial fs-only", "serial ~", "mpi", "dense"]
@@ -434,7 +443,7 @@ def driver(args):
             t_solve, total = f"{r['t_solve']:8.1f}", f"{r['t_total']:8.1f}"
             sig = ("-", "-") if r["sigma"] is None else (f"{r['sigma'][0][0]:13.6e}", f"{r['sigma'][2][2]:13.6e}")
         print(f"{r['label']:>7} {r['kind']:<15} {r['grid']:>4}³ {r['n_fs']:>9d} {r['t_fs']:8.1f} {t_solve:>8} "
-              f"{total:>8} {r['peak'] / MB:8.0f} {sig[0]:>13} {sig[1]:>13}")
+              f"{total:>8} {r['rss_load'] / MB:8.0f} {r['peak'] / MB:8.0f} {sig[0]:>13} {sig[1]:>13}")
     for r in rows:
         if r["kind"].startswith("mpi"):
             print(f"  {r['label']} {r['kind']}: per-rank peak RSS "
@@ -475,8 +484,8 @@ def driver(args):
               f"solve time x{dn['t_solve'] / s['t_solve']:.1f}, total time x{dn['t_total'] / s['t_total']:.1f}, "
               f"peak RSS x{dn['peak'] / s['peak']:.1f}")
     for r in extra:
-        print(f"{r['label']} {r['kind']}: FS build measured at N_FS = {r['n_fs']}; solve time and its memory "
-              f"extrapolated linearly in N_FS from the largest full run of that kind")
+        print(f"{r['label']} {r['kind']}: FS build measured (serial, N_FS = {r['n_fs']}; it is not split over "
+              f"ranks); solve stages and their RSS increment fitted as A + B*N_FS on the two largest full runs")
     for r in rows:
         if r.get("warnings"):
             print(f"warnings ({r['kind']}, grid {r['grid']}^3): " + "; ".join(r["warnings"]))

@@ -28,7 +28,8 @@ def build_model(model_cfg):
     from .model import TightBindingModel
     if "wannier90" in model_cfg:
         return TightBindingModel.from_wannier90(model_cfg["wannier90"],
-                                                use_ws_distance=model_cfg.get("use_ws_distance", True))
+                                                use_ws_distance=model_cfg.get("use_ws_distance", True),
+                                                spin=model_cfg.get("spin", False))
     from . import models
     try:
         return getattr(models, model_cfg["builtin"])(**model_cfg.get("params", {}))

@@ -18,7 +18,7 @@ from .response.intrinsic import OBSERVABLES
 BUILTIN_MODELS = ("massive_dirac", "haldane", "rashba_exchange", "weyl_two_node", "chiral_trigonal")
 
 SCHEMA = {
-    "model": {"wannier90", "builtin", "params", "use_ws_distance", "degen_thresh"},
+    "model": {"wannier90", "builtin", "params", "use_ws_distance", "degen_thresh", "spin"},
     "mesh": {"grid", "shift", "adaptive"},
     "fermi": {"energies", "range", "temperature", "broadening", "surface"},
     "calculate": {"quantities", "tau"},
@@ -107,6 +107,10 @@ def load(path) -> RunConfig:
     if "degen_thresh" in model and not (isinstance(model["degen_thresh"], (int, float))
                                         and not isinstance(model["degen_thresh"], bool) and model["degen_thresh"] > 0):
         raise ConfigError(f"[model] degen_thresh: expected a positive number (eV), got {model['degen_thresh']!r}")
+    if "spin" in model and not isinstance(model["spin"], bool):
+        raise ConfigError(f"[model] spin: expected true or false, got {model['spin']!r}")
+    if model.get("spin") and "wannier90" not in model:
+        raise ConfigError("[model] spin: reads .chk/.eig/.spn, only with wannier90 = ...")
     if "use_ws_distance" in model and not isinstance(model["use_ws_distance"], bool):
         raise ConfigError(f"[model] use_ws_distance: expected true or false, got {model['use_ws_distance']!r}")
 

@@ -249,10 +249,32 @@ class TightBindingModel:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_wannier90(cls, seedname, use_ws_distance=True, **kwargs):
-        """Build from Wannier90 outputs of ``seedname`` (see :mod:`wkin.io.wannier90`)."""
+    def from_wannier90(cls, seedname, use_ws_distance=True, spin=False, **kwargs):
+        """Build from Wannier90 outputs of ``seedname`` (see :mod:`wkin.io.wannier90`).
+
+        With ``spin=True`` the model is built by WannierBerri's readers from
+        ``.chk``, ``.eig`` and ``.spn`` (and ``.mmn`` for the position matrix when
+        present): S(R) needs the gauge matrices U(k) of the checkpoint. The
+        crystal structure is still taken from the ``.win``. WannierBerri chooses
+        the R vectors by its own minimal-distance rule (``use_ws_distance`` is
+        then not used) and symmetrizes the matrices when the data allow it.
+        """
         from .io.wannier90 import load_model_data
-        return cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
+        if not spin:
+            return cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
+        import os
+        missing = [ext for ext in (".chk", ".eig", ".spn") if not os.path.exists(seedname + ext)]
+        if missing:
+            raise FileNotFoundError(f"spin = true needs {seedname}.chk, .eig and .spn; missing {', '.join(missing)}")
+        import wannierberri as wb
+        files = ["chk", "eig", "spn"] + (["mmn"] if os.path.exists(seedname + ".mmn") else [])
+        data = wb.w90files.wandata.WannierData.from_w90_files(seedname=seedname, files=files)
+        system = wb.system.System_R.from_wannierdata(data, spin=True, berry="mmn" in files)
+        model = cls.from_wannierberri(system, name=os.path.basename(seedname))
+        if os.path.exists(seedname + ".win"):
+            from .io.wannier90 import read_win, win_atoms
+            model.atoms = win_atoms(read_win(seedname + ".win"))
+        return model
 
     @classmethod
     def from_wannierberri(cls, system, name=None):

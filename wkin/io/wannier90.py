@@ -1051,14 +1051,20 @@ def load_model_data(seedname, use_ws_distance=True):
         if A_R is not None:
             A_R = A_R / ndeg_A[:, None, None, None]
 
-    atoms = None
-    if win is not None and len(win["atoms_symbols"]):
-        frac = win["atoms_frac"]
-        if frac is None:
-            frac = win["atoms_cart"] @ np.linalg.inv(lattice)
-        atoms = (frac, win["atomic_numbers"])
+    atoms = None if win is None else win_atoms(win, lattice)
     return {"lattice": np.asarray(lattice, float), "R": R, "H_R": H_R, "A_R": A_R, "S_R": None,
             "centres": centres, "atoms": atoms, "name": name}
+
+
+def win_atoms(win, lattice=None):
+    """(reduced positions (nat, 3), atomic numbers (nat,)) from a :func:`read_win` result, or None."""
+    if not len(win["atoms_symbols"]):
+        return None
+    frac = win["atoms_frac"]
+    if frac is None:
+        lat = win["lattice"] if lattice is None else lattice
+        frac = win["atoms_cart"] @ np.linalg.inv(lat)
+    return (frac, win["atomic_numbers"])
 
 
 # ---------------------------------------------------------------------------- writers
