@@ -183,6 +183,33 @@ class BandBatch:
             raise ValueError("the model carries no spin matrices (S_R); load a .spn or use a spinful built-in model")
         return self.S * self.group[:, None]
 
+    @property
+    def velocity_matrix(self):
+        r"""Physical velocity matrix :math:`\hbar v_{nm}`, (nk, 3, nb, nb) eV·Å: band velocities on the
+        diagonal, :math:`i(\epsilon_n-\epsilon_m)\mathcal A_{nm}` off it (position-matrix term included;
+        spec seed-000 Eq. 39 and §3 step 1)."""
+        dE = self.energies[:, :, None] - self.energies[:, None, :]
+        off = 1j * dE[:, None] * self.berry_connection * (~self.group)[:, None]
+        return off + self.V * self.group[:, None]
+
+    def interband_commutator(self, X):
+        r"""Band-diagonal :math:`i[\mathcal T[X_a],\mathcal R'_b]^{mm}`, (nk, nb, 3, 3), in (units of X)·eV⁻¹·Å.
+
+        :math:`\mathcal T[X]^{nm}=X^{nm}/[i(\epsilon_n-\epsilon_m)]` (ħ left out) and
+        :math:`\mathcal R'` the off-diagonal Berry connection, both zero inside
+        degenerate groups. For X = ħv this is :math:`\Omega_{ab}` of each band; for
+        X = σ it is the intrinsic spin response of spec seed-000 Eq. (57).
+        """
+        dE = self.energies[:, :, None] - self.energies[:, None, :]  # ε_n − ε_m at [k, n, m]
+        inv = np.where(self.group, 0.0, 1.0 / np.where(self.group, 1.0, 1j * dE))
+        T = X * inv[:, None]
+        R = self.berry_connection * (~self.group)[:, None]
+        out = np.empty(self.energies.shape + (3, 3))
+        for a in range(3):
+            for b in range(3):
+                out[..., a, b] = np.real(1j * (_trace_rows(T[:, a], R[:, b]) - _trace_rows(R[:, b], T[:, a])))
+        return out
+
     def velocity_traced(self, X=None):
         r"""Group-traced :math:`\sum_{m\in g(n)}V_{a,nm}X_{b,mn}`, (nk, nb, 3, 3), real part.
 

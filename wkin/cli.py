@@ -51,8 +51,12 @@ def cmd_run(args):
                          f"[{lo:.4f}, {hi:.4f}] eV")
     occ = Occupations(mu=cfg.mu, temperature=cfg.temperature, surface_kind=cfg.surface, broadening=cfg.broadening)
     degen = cfg.model.get("degen_thresh", 1e-4)
+    extrinsic = [q for q in cfg.quantities if q in cfgmod.EXTRINSIC]
+    spin_needed = any(q in extrinsic for q in ("spin_density", "spin_orbit_torque"))
+    sea_for_extrinsic = (["ahc"] if "ahe_extrinsic" in extrinsic else []) + (["spin_intrinsic"] if spin_needed else [])
     intrinsic = [q for q in cfg.quantities if q not in cfgmod.KINETIC]
-    kinetic = [q for q in cfg.quantities if q in cfgmod.KINETIC]
+    intrinsic += [q for q in sea_for_extrinsic if q not in intrinsic]
+    kinetic = [q for q in cfg.quantities if q in cfgmod.KINETIC and q not in cfgmod.EXTRINSIC]
     sym_mode = cfg.symmetry["mode"]
     sym = None
     if sym_mode != "off":
@@ -76,6 +80,19 @@ def cmd_run(args):
         bres = conductivity_boltzmann(model, Disorder(cfg.disorder["model"], float(cfg.disorder["strength"])),
                                       cfg.mu, cfg.grid, cfg.shift, cfg.temperature, degen_thresh=degen,
                                       keep_shells="scattering_rate" in kinetic)
+    xres = None
+    if extrinsic:
+        from .disorder import Disorder
+        from .response.extrinsic import extrinsic_responses, spin_orbit_torque
+        xres = extrinsic_responses(model, Disorder(cfg.disorder["model"], float(cfg.disorder["strength"])),
+                                   cfg.mu, cfg.grid, cfg.shift, spin=spin_needed,
+                                   companion_step=float(cfg.disorder.get("companion_step", 0.1)),
+                                   degen_thresh=degen, intrinsic={q: res.values[q] for q in sea_for_extrinsic})
+        if "spin_orbit_torque" in extrinsic:
+            xres["spin_orbit_torque"] = {p: spin_orbit_torque(v, cfg.torque["exchange"], cfg.torque["axis"])
+                                         for p, v in xres["spin_density"].items()}
+        for group in [g for g in xres if g not in extrinsic]:
+            del xres[group]
     wall = time.perf_counter() - t0
     if bres is not None and "scattering_rate" in kinetic:
         bres.shells = [results.gather_shell(s) for s in bres.shells]
@@ -93,6 +110,8 @@ def cmd_run(args):
             meta.update(_symmetry_meta(sym, sym_mode))
             checks = _symmetry_checks(sym, res, observables, bres) if sym_mode == "verify" else {}
         results.write(cfg.output, res, observables, cfg.mu, meta, checks)
+        if xres is not None:
+            results.write_pieces(cfg.output, xres, cfg.torque)
         if bres is not None:
             results.write_boltzmann(cfg.output, bres, "conductivity_boltzmann" in kinetic, "scattering_rate" in kinetic,
                                     checks.get("conductivity_boltzmann"))

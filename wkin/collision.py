@@ -64,18 +64,30 @@ class ShellStates:
     velocity: np.ndarray
     c: np.ndarray
     skipped: int = 0
+    xi_connection: np.ndarray | None = None  # (N, 3, nw) Å: Σ_n R'^{nm} |u_n⟩
+    xi_spin: np.ndarray | None = None  # (N, 3, nw) s: Σ_n T[s]^{nm} |u_n⟩
+    spin: np.ndarray | None = None  # (N, 3) ⟨σ⟩
 
 
-def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096):
+def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096, interband=False):
     """Diagonalise at the Fermi-surface points of this rank's share and keep the crossing band.
 
     Isolated degeneracies (TRIM points, Weyl nodes) are skipped with a warning;
     extended degeneracy (Kramers pairs of a PT-symmetric crystal: most points
     degenerate) raises :class:`DegenerateBandsError`.
+
+    With ``interband=True`` the orbital-space vectors of the interband maps are
+    kept as well (spec seed-000 §2.13 step 5): :math:`|\chi^m\rangle=\sum_n
+    \mathcal R'^{nm}|u^n\rangle` with the full off-diagonal Berry connection
+    :math:`\mathcal R'=\mathcal T[\mathbf v]` (position-matrix term included, Å), and, when
+    the model has spin, :math:`|\chi^{s,m}\rangle=\sum_n\mathcal T[\mathbf s]^{nm}|u^n\rangle`
+    with :math:`\mathcal T[X]^{nm}=\hbar X^{nm}/[i(\epsilon_n-\epsilon_m)]` (seconds).
     """
+    from .disorder import HBAR_EVS
     part = parallel.my_slice(len(fs.k))
     k, band, w = fs.k[part], fs.band[part], fs.weight[part]
-    E, V, C, deg = [], [], [], []
+    E, V, C, deg, XR, XS, SP = [], [], [], [], [], [], []
+    spin = interband and model.has_spin
     for i in range(0, len(k), chunk):
         b = solve(model, k[i:i + chunk], degen_thresh)
         n = band[i:i + chunk]
@@ -84,10 +96,27 @@ def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096):
         V.append(b.velocity[r, n])
         C.append(b.U[r, :, n])
         deg.append(b.group[r, n].sum(axis=1) > 1)
+        if interband:
+            off = ~b.group[r, n]  # (n, nb): partners outside the degenerate group
+            Rp = b.berry_connection[r, :, :, n] * off[:, None, :]  # R'^{·m}, (n, 3, nb)
+            XR.append(np.einsum("kib,kab->kai", b.U, Rp))
+            if spin:
+                dE = b.energies - E[-1][:, None]  # ε_n − ε_m
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    Ts = np.where(off[:, None, :], HBAR_EVS * b.S[r, :, :, n] / (1j * np.where(off, dE, 1.0))[:, None, :], 0)
+                XS.append(np.einsum("kib,kab->kai", b.U, Ts))
+                SP.append(b.spin[r, n])
     if k.size:
         E, V, C, deg = (np.concatenate(x) for x in (E, V, C, deg))
+        XR = np.concatenate(XR) if interband else None
+        XS = np.concatenate(XS) if spin else None
+        SP = np.concatenate(SP) if spin else None
     else:
-        E, V, C, deg = np.zeros(0), np.zeros((0, 3)), np.zeros((0, model.num_wann), complex), np.zeros(0, bool)
+        nw = model.num_wann
+        E, V, C, deg = np.zeros(0), np.zeros((0, 3)), np.zeros((0, nw), complex), np.zeros(0, bool)
+        XR = np.zeros((0, 3, nw), complex) if interband else None
+        XS = np.zeros((0, 3, nw), complex) if spin else None
+        SP = np.zeros((0, 3)) if spin else None
     ndeg, ntot = parallel.sum_over_ranks(np.array([deg.sum(), len(deg)]))
     if ntot and ndeg > EXTENDED_DEGENERACY * ntot:
         raise DegenerateBandsError(
@@ -98,8 +127,10 @@ def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096):
         warnings.warn(f"skipped {ndeg} isolated degenerate Fermi-surface points of {ntot} at mu = {fs.mu:.4f} eV; "
                       "prefer a shifted mesh", RuntimeWarning, stacklevel=2)
     keep = ~deg
+    pick = lambda x: None if x is None else x[keep]  # noqa: E731
     return ShellStates(mu=fs.mu, k=k[keep], band=band[keep], weight=w[keep], energy=E[keep],
-                       velocity=V[keep], c=C[keep], skipped=int(ndeg))
+                       velocity=V[keep], c=C[keep], skipped=int(ndeg), xi_connection=pick(XR),
+                       xi_spin=pick(XS), spin=pick(SP))
 
 
 class CollisionOperator:
@@ -108,7 +139,8 @@ class CollisionOperator:
     def __init__(self, states: ShellStates, disorder, model):
         self.states = states
         self.kappa = disorder.kappa
-        self.phi = disorder.features(states.c, disorder.orbital_blocks(model))
+        self.blocks = disorder.orbital_blocks(model)
+        self.phi = disorder.features(states.c, self.blocks)
         self.w = states.weight
         self.p = parallel.sum_over_ranks(self.phi.T @ self.w)
         self.rate = self.kappa * self.phi @ self.p  # 1/τ_i in 1/s
@@ -152,6 +184,43 @@ class CollisionOperator:
         m = scipy.linalg.lstsq(A, rhs, cond=1e-12)[0]
         lam = tau[:, None] * (drive + self.kappa * self.phi @ m)
         return self._project(lam, z)
+
+    def project_diagonal(self, xi):
+        r"""Diagonal projection of the outer-energy collision superoperator, :math:`[\mathcal P\mathcal K(X)]_i`.
+
+        Spec seed-000 §2.5 (boxed) and §3 step 5 (separable form), per block b of the
+        disorder model:
+
+        .. math::
+
+            [\mathcal P\mathcal K X]_i = \kappa\sum_b\mathrm{Re}\big(\langle\xi_i|\Pi_bP\Pi_b|u_i\rangle
+                - \langle u_i|\Pi_bC_X\Pi_b|u_i\rangle\big),\quad
+            P=\sum_jw_j|u_j\rangle\langle u_j|,\ C_X=\sum_jw_j|\xi_j\rangle\langle u_j| ,
+
+        for a Hermitian, zero-diagonal X given by its vectors :math:`|\xi_i\rangle=\sum_nX^{nm}|u_n\rangle`
+        (``xi``: (N, r, nw)). Returns (N, r) in (units of X)/s. O(N·nw²).
+        """
+        u, w = self.states.c, self.w
+        out = np.zeros(xi.shape[:2])
+        for b in self.blocks:
+            ub, xb = u[:, b], xi[:, :, b]
+            P = parallel.sum_over_ranks(np.einsum("j,ja,jb->ab", w, ub, ub.conj()))
+            Cx = parallel.sum_over_ranks(np.einsum("j,jra,jb->rab", w, xb, ub.conj()))
+            out += np.real(np.einsum("nra,ab,nb->nr", xb.conj(), P, ub)
+                           - np.einsum("na,rab,nb->nr", ub.conj(), Cx, ub))
+        return self.kappa * out
+
+    def project_diagonal_dense(self, xi):
+        """Pair-sum reference of :meth:`project_diagonal` (serial; N×N memory)."""
+        u, w = self.states.c, self.w
+        out = np.zeros(xi.shape[:2])
+        for b in self.blocks:
+            o = u[:, b].conj() @ u[:, b].T  # ⟨u_i|Π|u_j⟩
+            for r in range(xi.shape[1]):
+                a = xi[:, r, b].conj() @ u[:, b].T  # ⟨ξ_i|Π|u_j⟩
+                c = u[:, b].conj() @ xi[:, r, b].T  # ⟨u_i|Π|ξ_j⟩
+                out[:, r] += np.real(((a - c) * o.conj()) @ w)
+        return self.kappa * out
 
     def dense_kernel(self, disorder, model):
         """K_ij = κ ω_ij w_j from explicit pair overlaps (serial reference; N×N memory)."""

@@ -22,13 +22,16 @@ SCHEMA = {
     "mesh": {"grid", "shift", "adaptive"},
     "fermi": {"energies", "range", "temperature", "broadening", "surface"},
     "calculate": {"quantities", "tau"},
-    "disorder": {"model", "strength"},
+    "disorder": {"model", "strength", "companion_step"},
+    "torque": {"exchange", "axis"},
     "symmetry": {"mode", "magnetization", "symprec"},
     "output": {"file"},
 }
 SYMMETRY_MODES = ("off", "irreducible", "verify")
 #: quantities computed from the Fermi-surface collision kernel (need [disorder])
-KINETIC = ("conductivity_boltzmann", "scattering_rate")
+KINETIC = ("conductivity_boltzmann", "scattering_rate", "ahe_extrinsic", "spin_density", "spin_orbit_torque")
+#: of these, the ones built on the interband (extrinsic/side-jump/skew) machinery, T = 0 only
+EXTRINSIC = ("ahe_extrinsic", "spin_density", "spin_orbit_torque")
 ADAPTIVE_KEYS = {"levels", "subdivision", "threshold", "max_points"}
 
 
@@ -51,6 +54,7 @@ class RunConfig:
     tau_fs: float
     output: Path
     disorder: dict | None = None
+    torque: dict | None = None
     symmetry: dict = field(default_factory=lambda: {"mode": "off"})
     raw: str = field(repr=False, default="")
 
@@ -169,8 +173,19 @@ def load(path) -> RunConfig:
     if disorder is None and any(q in KINETIC for q in quantities):
         raise ConfigError("[disorder]: missing (needed by conductivity_boltzmann / scattering_rate): "
                           "give model = \"cell\" | \"atom\" | \"orbital\" and strength = u0^2 in eV^2*Å^3")
-    if "scattering_rate" in quantities and temperature > 0:
-        raise ConfigError("[calculate] quantities: scattering_rate is written for T = 0 shells only; set temperature = 0")
+    for q in ("scattering_rate",) + EXTRINSIC:
+        if q in quantities and temperature > 0:
+            raise ConfigError(f"[calculate] quantities: {q} is computed for T = 0 only; set [fermi] temperature = 0")
+    torque = data.get("torque")
+    if "spin_orbit_torque" in quantities:
+        if torque is None:
+            raise ConfigError("[torque]: missing (needed by spin_orbit_torque): give exchange = Delta (eV) and "
+                              "axis = [mx, my, mz] of the exchange term Delta m.sigma")
+        _need(torque, "exchange", "torque")
+        torque = {"exchange": float(torque["exchange"]), "axis": _float_list(_need(torque, "axis", "torque"),
+                                                                            "[torque] axis", 3)}
+        if not np.any(torque["axis"]):
+            raise ConfigError("[torque] axis: the zero vector has no direction")
     if disorder is not None:
         _need(disorder, "model", "disorder")
         _need(disorder, "strength", "disorder")
@@ -200,4 +215,4 @@ def load(path) -> RunConfig:
                      temperature=temperature, broadening=None if broadening is None else float(broadening),
                      surface=surface, quantities=quantities, tau_fs=tau,
                      output=out if out.is_absolute() else base / out, raw=raw, disorder=disorder,
-                     symmetry=sym)
+                     symmetry=sym, torque=torque)

@@ -120,7 +120,12 @@ def _cell_shape_weights(energies, mu, dim):
 
 
 def _cells(grid, lattice_recip, dim, plane_axes):
-    """Corner offsets (ncorner, 3) of the tetrahedra/triangles of one grid cell, along the shortest diagonal."""
+    """Corner offsets (ncorner, 3) and the tetrahedra/triangles of one grid cell.
+
+    3D: the six tetrahedra around the shortest cell diagonal (Blöchl). 2D: the
+    triangles of both diagonals, each set with half weight, so that the
+    quadrature keeps the mirror symmetries of the grid.
+    """
     if dim == 3:
         corners = np.array([[i, j, k] for k in (0, 1) for j in (0, 1) for i in (0, 1)])  # index i+2j+4k
         shapes = _TETRA
@@ -129,7 +134,7 @@ def _cells(grid, lattice_recip, dim, plane_axes):
         corners = np.zeros((4, 3), int)
         for idx in range(4):
             corners[idx, a], corners[idx, b] = idx & 1, (idx >> 1) & 1
-        shapes = _TRI
+        return corners, np.concatenate([_TRI, _TRI ^ 1])
     steps = corners / np.asarray(grid, float)
     cart = steps @ lattice_recip
     ncorner = len(corners)
@@ -189,7 +194,7 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
                 cnt += cross
         ks.append(pts / np.maximum(cnt, 1)[:, None])
         bands.append(band)
-        weights.append(g[cell, band] / (len(shapes) * np.prod(grid) * model.cell_volume))
+        weights.append(g[cell, band] / (len(shapes) * np.prod(grid) * model.cell_volume))  # shape volume / cell
     if not ks:
         return FermiSurface(mu=float(mu), k=np.zeros((0, 3)), band=np.zeros(0, int), weight=np.zeros(0), dim=dim)
     return FermiSurface(mu=float(mu), k=np.concatenate(ks), band=np.concatenate(bands),

@@ -15,6 +15,10 @@ Layout (see ``docs/outputs.md``)::
     /conductivity_boltzmann/tau_average   (n_mu,) s
     symmetry runs add root attrs space_group, point_group, magnetic_point_group, symmetrized,
     symmetry_mode, and (mode "verify") attr forbidden_fraction = |X − PX|/max(|PX|, |X|) on each tensor
+    /ahe_extrinsic/{drude, intrinsic, extrinsic_velocity, side_jump, skew, total, skew_fermi_sheet,
+        skew_companion}  (n_mu, 3, 3) S/m
+    /spin_density/{edelstein, intrinsic, extrinsic, side_jump, skew, total, ...}  1/(V*m^2)
+    /spin_orbit_torque/{...}  C/m^2 (same pieces as spin_density; attrs exchange_eV, axis)
     /scattering_rate/{k, band, weight, rate, mean_free_path, offsets}: Fermi-surface states of all
         Fermi energies concatenated; states of mu_i are rows offsets[i]:offsets[i+1] (T = 0 only)
 """
@@ -109,6 +113,32 @@ def write_boltzmann(path, bres, conductivity=True, rates=False, forbidden_fracti
             g.create_dataset("offsets", data=offsets)
             d = g.create_dataset("mu", data=np.array([s.mu for s in bres.shells]))
             d.attrs["units"] = "eV"
+
+
+#: units and descriptions of the disorder-resolved response groups
+PIECE_GROUPS = {
+    "ahe_extrinsic": ("S/m", "conductivity sigma_ab = j_a/E_b split into Drude, intrinsic (Fermi sea), extrinsic "
+                             "velocity, side jump and skew (Fermi sheet + companion shells); T = 0"),
+    "spin_density": ("1/(V*m^2)", "spin density <sigma_a> per unit field E_b (Pauli spin per volume; x hbar/2 for "
+                                  "angular momentum) split into Edelstein, intrinsic, extrinsic, side jump, skew"),
+    "spin_orbit_torque": ("C/m^2", "torque density tau_a per unit field E_b, tau = Delta m x <sigma> (J/m^3 per V/m)"),
+}
+
+
+def write_pieces(path, groups, torque=None):
+    """Append disorder-resolved response groups: ``/<group>/<piece>`` (n_mu, 3, 3) with units."""
+    with h5py.File(path, "a") as f:
+        for group, pieces in groups.items():
+            units, text = PIECE_GROUPS[group]
+            g = f.create_group(group)
+            g.attrs["description"] = text
+            if group == "spin_orbit_torque" and torque is not None:
+                g.attrs["exchange_eV"] = torque["exchange"]
+                g.attrs["axis"] = torque["axis"]
+            for piece, value in pieces.items():
+                d = g.create_dataset(piece, data=value)
+                d.attrs["units"] = units
+                d.attrs["axes"] = "fermi_energy, cartesian (response), cartesian (field)"
 
 
 def summary_boltzmann(bres):

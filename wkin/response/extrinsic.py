@@ -1,0 +1,316 @@
+r"""Linear response of a disordered conductor, split into Drude, extrinsic, side-jump and skew parts.
+
+Generic pipeline of spec seed-000 §2.11 (Burgos Atencia, Niu, Culcer, PRR 4,
+013001 (2022)) for an observable A = velocity or spin, on one Fermi shell at
+T = 0, scalar Gaussian disorder in the Born approximation:
+
+.. math::
+
+    \langle A\rangle_E=\sum A^{mm}\big[n^{(-1)}+n^{(sk)}+n^{(sj)}\big]
+        +\sum\tfrac{ie}{\hbar}[\mathcal T[A],\mathbf E\cdot\mathcal R']^{mm}n_{FD}
+        +\sum n^{(-1)}\,\mathcal P\mathcal K(\mathcal T[A]) .
+
+With the exact Boltzmann solution :math:`n^{(-1)}=-e\mathbf E\cdot\Lambda` (:mod:`wkin.collision`,
+:math:`L\Lambda=\mathbf v`, L = J_0 on the shell) and, for any drive X,
+:math:`\Lambda^X=L^{-1}X`, the Fermi-surface pieces per unit field :math:`E_b` are
+(weights w per volume; :math:`\boldsymbol\beta=\mathcal P\mathcal K(\mathcal R')`, Eq. 47):
+
+- ``drude`` (Edelstein for spin): :math:`-e\sum_iw_iA_{a,i}\Lambda_{b,i}`;
+- ``extrinsic`` (β for velocity, γ = PK(T[s]) for spin, Eqs. 47, 61):
+  :math:`-e\sum_iw_i\,\mathcal P\mathcal K(\mathcal T[A])_{a,i}\Lambda_{b,i}`;
+- ``side_jump`` (:math:`J_0n^{(sj)}=-J_E`, :math:`J_E=\partial_\epsilon n\,e\mathbf E\cdot\beta`, Eqs. 37–38):
+  :math:`+e\sum_iw_iA_{a,i}\Lambda^{\beta}_{b,i}`;
+- ``skew`` (:math:`J_0n^{(sk)}=-J_{sk}`, :math:`J_{sk}=\mathcal P\mathcal K(\mathcal T[-\mathcal QJ_0n^{(-1)}])`
+  in the outer-energy form, Fermi sheet plus companion shells, §2.7 and §3 step 8):
+  see :func:`skew_scattering`.
+
+The current is :math:`\mathbf j=-e\langle\mathbf v\rangle`, so
+:math:`\sigma_{ab}=-e\langle v_a\rangle/E_b` in S/m; the spin density is
+:math:`\langle\sigma_a\rangle/E_b` (Pauli spin per unit volume per unit field) in
+1/(V·m²) — multiply by ħ/2 for angular momentum. The intrinsic (Fermi-sea) parts
+come from :mod:`wkin.response.intrinsic` (``ahc``, ``spin_intrinsic``).
+Identities (spec §3 step 10): :math:`\sigma^{sj}_{ab}=-\sigma^{ext}_{ba}`; every piece but
+the Drude/Edelstein one is independent of u0².
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.constants import elementary_charge as E_CHARGE
+
+from .. import fermi, parallel
+from ..bands import DEGEN_THRESH, solve
+from ..collision import CollisionOperator, shell_states
+from ..disorder import HBAR_EVS
+from .boltzmann import VELOCITY_SI, WEIGHT_SI
+
+PIECES = ("drude", "extrinsic", "side_jump", "skew", "skew_sheet", "skew_companion")
+
+
+@dataclass
+class ShellResponse:
+    """Per-observable pieces on one shell: ``pieces[obs][piece]`` (3, 3), SI (see module doc)."""
+
+    mu: float
+    pieces: dict = field(default_factory=dict)
+    n_states: int = 0
+    n_companion_shells: int = 0
+
+
+def _pair_sum(w, x, y):
+    """Σ_i w_i x_a y_b with w converted to 1/(J·m³)."""
+    return WEIGHT_SI * parallel.sum_over_ranks(np.einsum("i,ia,ib->ab", w, x, y))
+
+
+def response_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), energies=None, observables=("velocity",),
+                   skew=True, companion_step=0.1, degen_thresh=DEGEN_THRESH):
+    """All Fermi-surface pieces for the given observables ("velocity", "spin") on the shell at μ."""
+    if "spin" in observables and not model.has_spin:
+        raise ValueError("spin response needs spin matrices: the model has none ([model] spin = true)")
+    fs = fermi.fermi_surface(model, mu, grid, shift, energies=energies)
+    if len(fs.k) == 0:
+        raise fermi.FermiSurfaceError(f"no Fermi surface at mu = {mu:.4f} eV (in a gap or outside the bands)")
+    st = shell_states(model, fs, degen_thresh, interband=True)
+    op = CollisionOperator(st, disorder, model)
+    w = st.weight
+    v = st.velocity * VELOCITY_SI
+    lam = op.solve(v)
+    beta = op.project_diagonal(st.xi_connection) * 1e-10  # Å/s → m/s
+    lam_beta = op.solve(beta)
+    per_obs = {"velocity": (v, beta)}
+    if "spin" in observables:
+        per_obs["spin"] = (st.spin, op.project_diagonal(st.xi_spin))  # γ = PK(T[s]), dimensionless
+    out = ShellResponse(mu=mu, n_states=int(parallel.sum_over_ranks(np.array([len(w)]))[0]))
+    e = E_CHARGE
+    drives = {}
+    for name in observables:
+        A, pkA = per_obs[name]
+        out.pieces[name] = {"drude": -e * _pair_sum(w, A, lam), "extrinsic": -e * _pair_sum(w, pkA, lam),
+                            "side_jump": e * _pair_sum(w, A, lam_beta)}
+        drives[name] = A
+    if skew:
+        sheet, comp, nshell = skew_scattering(model, disorder, st, op, lam, drives, grid, shift, energies,
+                                              companion_step, degen_thresh)
+        out.n_companion_shells = nshell
+        for name in observables:
+            p = out.pieces[name]
+            p["skew_sheet"], p["skew_companion"] = sheet[name], comp[name]
+            p["skew"] = sheet[name] + comp[name]
+    for name in observables:  # current = −e ⟨v⟩
+        if name == "velocity":
+            out.pieces[name] = {k: -e * x for k, x in out.pieces[name].items()}
+    return out
+
+
+# ----------------------------------------------------------------------------- skew scattering
+@dataclass
+class _ShellMatrices:
+    """At one energy, per disorder block: P = Σ w|u⟩⟨u| and M^A_a = Σ w Λ^A_a |u⟩⟨u|; feature forms p, m^A."""
+
+    energy: float
+    P: list
+    M: dict
+    p: np.ndarray
+    m: dict
+
+
+def _shell_matrices(op, lams):
+    u, w = op.states.c, op.w
+    P = [parallel.sum_over_ranks(np.einsum("j,ja,jb->ab", w, u[:, b], u[:, b].conj())) for b in op.blocks]
+    M = {name: [parallel.sum_over_ranks(np.einsum("j,jr,ja,jb->rab", w, lam, u[:, b], u[:, b].conj()))
+                for b in op.blocks] for name, lam in lams.items()}
+    m = {name: parallel.sum_over_ranks(op.phi.T @ (w[:, None] * lam)).T for name, lam in lams.items()}
+    return _ShellMatrices(energy=op.states.mu, P=P, M=M, p=op.p, m=m)
+
+
+def _lerp(shells, E, get):
+    """Linear interpolation in energy of get(shell) at energies E (n,)."""
+    grid = np.array([s.energy for s in shells])
+    a = np.array([get(s) for s in shells])
+    if len(shells) == 1:
+        return np.broadcast_to(a[0], (len(E),) + a.shape[1:])
+    i1 = np.clip(np.searchsorted(grid, E), 1, len(grid) - 1)
+    t = np.clip((E - grid[i1 - 1]) / (grid[i1] - grid[i1 - 1]), 0.0, 1.0).reshape((-1,) + (1,) * (a.ndim - 1))
+    return (1 - t) * a[i1 - 1] + t * a[i1]
+
+
+def _skew_terms(kappa, blocks, u, xi, lam, P, M):
+    r"""Per state t: κ Σ_b Re[Λ^A_a(t)⟨ξ_t|Π_bPΠ_b|u_t⟩ − ⟨u_t|Π_bM^A_aΠ_b|ξ_t⟩], (n, field b, component a).
+
+    ``xi`` (n, 3, nw) per field direction, ``lam`` (n, 3), P[b] (n, nb, nb), M[b] (n, 3, nb, nb).
+    """
+    out = np.zeros((len(u), 3, 3))
+    for bi, b in enumerate(blocks):
+        ub, xb = u[:, b], xi[:, :, b]
+        point = np.real(np.einsum("nfa,nab,nb->nf", xb.conj(), P[bi], ub))
+        wide = np.real(np.einsum("na,ncab,nfb->nfc", ub.conj(), M[bi], xb))
+        out += point[:, :, None] * lam[:, None, :] - wide
+    return kappa * out
+
+
+def skew_scattering(model, disorder, st, op, lam, drives, grid, shift=(0.0, 0.0, 0.0), energies=None,
+                    companion_step=0.1, degen_thresh=DEGEN_THRESH, chunk=2048):
+    r"""Skew-scattering pieces ⟨A⟩^sk per unit field, split into Fermi sheet and companion shells.
+
+    Spec seed-000 §2.6–2.7 and §3 step 8, T = 0, :math:`n^{(-1)}=-e\mathbf E\cdot\Lambda`:
+
+    - :math:`D'^{af}_{\mathbf k}=-\frac\kappa2\sum_b\langle u^a|\Pi_b(n_fP-P_n)\Pi_b|u^f\rangle` for every
+      band a at each Fermi-surface point (f the Fermi band; the :math:`n^a` term vanishes at T = 0),
+      :math:`S^{ext}=\mathcal T[D']`, i.e. :math:`S^{af}=\hbar D'^{af}/[i(\epsilon^a-\epsilon^f)]`;
+    - sources :math:`J_{sk}=\mathcal P\mathcal K(S^{ext})` (outer-energy form) on the Fermi band,
+      :math:`|\xi^f\rangle=\sum_aS^{af}|u^a\rangle` on shell μ, and on every companion state (k, a) on
+      its own shell :math:`E=\epsilon^a_{\mathbf k}`, :math:`|\xi^a\rangle=S^{fa}|u^f\rangle`;
+    - :math:`J_0n^{(sk)}=-J_{sk}`; by the symmetry of :math:`w_iL_{ij}` only :math:`\Lambda^A=L^{-1}A`
+      of the shell a source sits on is needed:
+
+      .. math::
+
+          \langle A_a\rangle^{sk}/E_b=e\sum_tw_t\,\kappa\,\mathrm{Re}\big[\Lambda^A_a(t)\langle\xi^{(b)}_t|P(E_t)|u_t\rangle
+            -\langle u_t|M^A_a(E_t)|\xi^{(b)}_t\rangle\big],
+
+      :math:`P(E)=\sum_{s\in E}w_s|u_s\rangle\langle u_s|`, :math:`M^A_a(E)=\sum_{s\in E}w_s\Lambda^A_{a,s}|u_s\rangle\langle u_s|`
+      (the second term is the shell-wide source through :math:`C_S(E)`), with :math:`\xi` computed
+      for :math:`n=\Lambda_b`.
+
+    Companion shells are solved on an energy grid of step ``companion_step`` (eV) spanning the
+    companion energies and interpolated linearly; when all companion energies coincide (e.g. the
+    particle–hole symmetric Dirac model) a single exact shell is used. The mean free path of a
+    companion state is evaluated exactly from its shell's factorized solution,
+    :math:`\Lambda^A_t=\tau_t(A_t+\kappa\phi_t\cdot m^A(E_t))`.
+
+    Returns (sheet, companion, n_companion_shells) with ``sheet[name]`` (3, 3) per observable.
+    """
+    kappa, blocks = op.kappa, op.blocks
+    w, u = st.weight, st.c
+    lams_here = {"velocity": lam}
+    for name, A in drives.items():
+        if name != "velocity":
+            lams_here[name] = op.solve(A)
+    here = _shell_matrices(op, lams_here)
+    parts = []
+    for i in range(0, len(st.k), chunk):
+        sl = slice(i, i + chunk)
+        bb = solve(model, st.k[sl], degen_thresh)
+        n = st.band[sl]
+        r = np.arange(len(n))
+        U, E = bb.U, bb.energies
+        uf = u[sl]
+        Dp = np.zeros((len(n), 3, E.shape[1]), complex)
+        for bi, blk in enumerate(blocks):
+            Pu = np.einsum("ab,nb->na", here.P[bi], uf[:, blk])
+            Mu = np.einsum("rab,nb->nra", here.M["velocity"][bi], uf[:, blk])
+            vec = lam[sl][:, :, None] * Pu[:, None, :] - Mu  # (n_f P − P_n)|u^f⟩, per field b
+            Dp += np.einsum("nia,nfi->nfa", U[:, blk, :].conj(), vec)
+        Dp *= -0.5 * kappa
+        off = ~bb.group[r, n]
+        dE = E - E[r, n][:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            S = np.where(off[:, None, :], HBAR_EVS * Dp / (1j * np.where(off, dE, 1.0))[:, None, :], 0)
+        obs = {"velocity": bb.velocity * VELOCITY_SI}
+        if "spin" in drives:
+            obs["spin"] = bb.spin
+        parts.append((U, E, S, off, obs))
+    xi_f = (np.concatenate([np.einsum("nia,nfa->nfi", p[0], p[2]) for p in parts]) if parts
+            else np.zeros((0, 3, model.num_wann), complex))
+    sheet = {}
+    for name in drives:
+        P = [np.broadcast_to(x, (len(u),) + x.shape) for x in here.P]
+        M = [np.broadcast_to(x, (len(u),) + x.shape) for x in here.M[name]]
+        t = _skew_terms(kappa, blocks, u, xi_f, lams_here[name], P, M)
+        sheet[name] = parallel.sum_over_ranks(np.einsum("t,tfc->cf", w, t))
+    # companion shells
+    finite = np.concatenate([p[1][p[3]] for p in parts]) if parts else np.zeros(0)
+    bounds = parallel.gather_concat(np.array([[finite.min(), finite.max()]]) if finite.size else np.zeros((0, 2)))
+    companion = {name: np.zeros((3, 3)) for name in drives}
+    nshell = 0
+    if bounds.size:
+        lo, hi = bounds[:, 0].min(), bounds[:, 1].max()
+        grid_E = [lo] if hi - lo < 1e-9 else np.linspace(lo, hi, int(np.ceil((hi - lo) / companion_step)) + 1)
+        shells = []
+        for e in grid_E:
+            fs = fermi.fermi_surface(model, e, grid, shift, energies=energies)
+            if len(fs.k) == 0:
+                continue
+            st_e = shell_states(model, fs, degen_thresh, interband="spin" in drives)
+            op_e = CollisionOperator(st_e, disorder, model)
+            lams = {"velocity": op_e.solve(st_e.velocity * VELOCITY_SI)}
+            if "spin" in drives:
+                lams["spin"] = op_e.solve(st_e.spin)
+            shells.append(_shell_matrices(op_e, lams))
+        nshell = len(shells)
+        start = 0
+        for U, E, S, off, obs in parts:
+            nloc = len(U)
+            wi, uf = w[start:start + nloc], u[start:start + nloc]
+            start += nloc
+            kk, aa = np.nonzero(off)
+            if len(kk) == 0 or not shells:
+                continue
+            Et = E[kk, aa]
+            ut = U[kk, :, aa]
+            xi = np.conj(S[kk, :, aa])[:, :, None] * uf[kk][:, None, :]  # S^{fa}|u^f⟩
+            P = [_lerp(shells, Et, lambda s, b=b: s.P[b]) for b in range(len(blocks))]
+            phi = disorder.features(ut, blocks)
+            rate = kappa * np.einsum("nd,nd->n", phi, _lerp(shells, Et, lambda s: s.p))
+            ok = rate > 0
+            for name in drives:
+                M = [_lerp(shells, Et, lambda s, b=b: s.M[name][b]) for b in range(len(blocks))]
+                m = _lerp(shells, Et, lambda s: s.m[name])
+                A_t = obs[name][kk, aa]
+                lam_t = (A_t + kappa * np.einsum("nd,ncd->nc", phi, m)) / np.where(ok, rate, 1.0)[:, None]
+                terms = _skew_terms(kappa, blocks, ut, xi, lam_t, P, M)
+                companion[name] += np.einsum("t,tfc->cf", wi[kk] * ok, terms)
+        companion = {name: parallel.sum_over_ranks(x) for name, x in companion.items()}
+    scale = E_CHARGE * WEIGHT_SI  # ⟨A⟩^sk per field: e Σ w κ Re[...], ξ built from n = Λ_b
+    return ({k: scale * x for k, x in sheet.items()}, {k: scale * x for k, x in companion.items()}, nshell)
+
+
+def extrinsic_responses(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), spin=False, companion_step=0.1,
+                        degen_thresh=DEGEN_THRESH, intrinsic=None):
+    r"""Pieces of σ (S/m) and, with ``spin``, of the spin density (1/(V·m²)) for each Fermi energy.
+
+    ``intrinsic``: dict with the Fermi-sea values per μ, ``ahc`` (S/cm, converted here) and
+    ``spin_intrinsic`` (from :func:`wkin.integrate.integrate` on the uniform mesh).
+    Returns ``{"ahe_extrinsic": {piece: (n_mu, 3, 3)}, "spin_density": {...}}`` with the
+    public piece names (``drude, intrinsic, extrinsic_velocity, side_jump, skew, total`` and
+    ``edelstein, intrinsic, extrinsic, side_jump, skew, total``) plus the skew diagnostics
+    ``skew_fermi_sheet`` and ``skew_companion``; the pieces sum exactly to ``total``.
+    """
+    mu = np.atleast_1d(np.asarray(mu, float))
+    energies = model.energies_grid(grid, shift)
+    obs = ("velocity", "spin") if spin else ("velocity",)
+    names = {"velocity": ("ahe_extrinsic", {"drude": "drude", "extrinsic": "extrinsic_velocity"}),
+             "spin": ("spin_density", {"drude": "edelstein", "extrinsic": "extrinsic"})}
+    out = {names[o][0]: {} for o in obs}
+    for i, m in enumerate(mu):
+        r = response_shell(model, disorder, m, grid, shift, energies, obs, True, companion_step, degen_thresh)
+        for o in obs:
+            group, rename = names[o]
+            for piece, value in r.pieces[o].items():
+                key = {"skew_sheet": "skew_fermi_sheet"}.get(piece, rename.get(piece, piece))
+                out[group].setdefault(key, np.zeros((len(mu), 3, 3)))[i] = value
+    intrinsic = intrinsic or {}
+    if "ahe_extrinsic" in out:
+        out["ahe_extrinsic"]["intrinsic"] = 100.0 * np.asarray(intrinsic["ahc"]) if "ahc" in intrinsic \
+            else np.zeros((len(mu), 3, 3))
+    if "spin_density" in out:
+        out["spin_density"]["intrinsic"] = np.asarray(intrinsic.get("spin_intrinsic", np.zeros((len(mu), 3, 3))))
+    main = {"ahe_extrinsic": ("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew"),
+            "spin_density": ("edelstein", "intrinsic", "extrinsic", "side_jump", "skew")}
+    for group, pieces in out.items():
+        pieces["total"] = sum(pieces[p] for p in main[group])
+    return out
+
+
+def spin_orbit_torque(spin_density, exchange, axis):
+    r"""Torque density per unit field, :math:`\boldsymbol\tau=\Delta\,\hat{\mathbf m}\times\langle\boldsymbol\sigma\rangle`
+    (spec seed-000 §2.10, exchange term :math:`\Delta\,\hat{\mathbf m}\cdot\boldsymbol\sigma` in H₀).
+
+    ``spin_density``: (n_mu, 3, 3) ⟨σ_a⟩/E_b in 1/(V·m²); ``exchange`` Δ in eV; returns
+    (n_mu, 3, 3) τ_a/E_b in (J/m³)/(V/m) = C/m².
+    """
+    m = np.asarray(axis, float)
+    m = m / np.linalg.norm(m)
+    return exchange * E_CHARGE * np.cross(m[None, :, None], spin_density, axisa=1, axisb=1, axisc=1)
