@@ -68,7 +68,7 @@ def parse_args(argv=None):
     p.add_argument("--shift", type=float, nargs=3, default=(0.0, 0.0, 0.0), help="grid shift (default 0 0 0)")
     p.add_argument("--ranks", type=int, default=2, help="MPI ranks for the mpi rows (default %(default)s)")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads per process (default 1)")
-    p.add_argument("--max-seconds", type=float, default=300.0,
+    p.add_argument("--max-seconds", type=float, default=600.0,
                    help="predicted wall time above which a configuration is measured FS-only and its "
                         "solve extrapolated (default %(default)s)")
     p.add_argument("--dense-max-gb", type=float, default=8.0,
@@ -76,12 +76,16 @@ def parse_args(argv=None):
     p.add_argument("--no-mpi", action="store_true", help="skip the mpiexec rows")
     p.add_argument("--no-dense", action="store_true", help="skip the dense reference")
     p.add_argument("--mpiexec", default="mpiexec", help="MPI launcher (default %(default)s)")
+    p.add_argument("--no-pin", action="store_true",
+                   help="do not pin each process (MPI rank) to its own --threads CPUs (pinning keeps 'serial' "
+                        "on one core even where a library starts its own threads, e.g. FFT workers=-1)")
     p.add_argument("--profile-top", type=int, default=18, help="cProfile entries to print (0: none)")
     # internal: one configuration in this process
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--grid", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--mode", default="prod", choices=("prod", "dense", "fs"), help=argparse.SUPPRESS)
     p.add_argument("--profile", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--pin", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -98,6 +102,7 @@ import pstats  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 
@@ -122,6 +127,42 @@ def rss_bytes():
         return float("nan")
 
 
+class Stages:
+    """Wall time and peak RSS of consecutive stages.
+
+    The per-stage peak is sampled from /proc/self/statm every few ms by a daemon
+    thread (numpy releases the GIL in its heavy loops); it is only used to
+    extrapolate memory stage by stage. The reported peak is ru_maxrss.
+    """
+
+    def __init__(self, interval=0.005):
+        self.t, self.peak, self.start = {}, {}, {}
+        self._cur = rss_bytes()
+        self._stop = threading.Event()
+        self._interval = interval
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self._cur = max(self._cur, rss_bytes())
+            time.sleep(self._interval)
+
+    def run(self, name, fn, *a, **kw):
+        rss0 = rss_bytes()
+        self._cur = rss0
+        tic = time.perf_counter()
+        out = fn(*a, **kw)
+        self.t[name] = time.perf_counter() - tic
+        self.peak[name] = max(self._cur, rss_bytes(), rss0)
+        self.start[name] = rss0
+        return out
+
+    def close(self):
+        self._stop.set()
+        self._thread.join()
+
+
 # ---------------------------------------------------------------------------- child: one configuration
 def child(args):
     from wkin import fermi, parallel
@@ -131,9 +172,14 @@ def child(args):
     from wkin.response.boltzmann import VELOCITY_SI, _sigma
 
     comm = parallel.COMM
+    if args.pin and hasattr(os, "sched_setaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))
+        first = parallel.rank() * args.threads
+        os.sched_setaffinity(0, {cpus[(first + i) % len(cpus)] for i in range(args.threads)})
     barrier = (lambda: comm.Barrier()) if (comm is not None and parallel.size() > 1) else (lambda: None)
     grid = (args.grid,) * 3
-    rec = {"mode": args.mode, "grid": args.grid, "ranks": parallel.size(), "threads": args.threads}
+    rec = {"mode": args.mode, "grid": args.grid, "ranks": parallel.size(), "threads": args.threads,
+           "cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None}
 
     t0 = time.perf_counter()
     model = TightBindingModel.from_wannier90(args.seed)
@@ -145,55 +191,37 @@ def child(args):
     barrier()
     if prof:
         prof.enable()
-    t = {}
-    tic = time.perf_counter()
-    energies = model.energies_grid(grid, args.shift)
-    t["grid"] = time.perf_counter() - tic
-    tic = time.perf_counter()
-    fs = fermi.fermi_surface(model, args.mu, grid, args.shift, energies=energies)
-    t["tetra"] = time.perf_counter() - tic
+    S = Stages()
+    energies = S.run("grid", model.energies_grid, grid, args.shift)
+    fs = S.run("tetra", fermi.fermi_surface, model, args.mu, grid, args.shift, energies=energies)
     rec["n_fs"] = int(len(fs.k))
-    rec["maxrss_fs"] = maxrss_bytes()
-    rec["rss_fs"] = rss_bytes()
+    rss_fs = rss_bytes()
     if args.mode != "fs":
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            tic = time.perf_counter()
-            st = shell_states(model, fs)
-            t["states"] = time.perf_counter() - tic
+            st = S.run("states", shell_states, model, fs)
         rec["warnings"] = sorted({str(w.message)[:160] for w in caught})
         rec["skipped"] = int(st.skipped)
-        tic = time.perf_counter()
-        op = CollisionOperator(st, dis, model)
-        t["operator"] = time.perf_counter() - tic
+        op = S.run("operator", CollisionOperator, st, dis, model)
         v = st.velocity * VELOCITY_SI
         if args.mode == "prod":
-            tic = time.perf_counter()
-            lam = op.solve(v)
-            t["solve"] = time.perf_counter() - tic
+            lam = S.run("solve", op.solve, v)
         else:  # dense N×N reference (serial only)
-            tic = time.perf_counter()
-            K = op.dense_kernel(dis, model)
-            t["kernel"] = time.perf_counter() - tic
-            tic = time.perf_counter()
-            lam, _ = solve_dense(K, st.weight, v)
-            t["solve"] = time.perf_counter() - tic
+            K = S.run("kernel", op.dense_kernel, dis, model)
+            lam, _ = S.run("solve", solve_dense, K, st.weight, v)
             del K
-        tic = time.perf_counter()
-        sigma = _sigma(st.weight, v, lam)
-        t["sigma"] = time.perf_counter() - tic
+        sigma = S.run("sigma", _sigma, st.weight, v, lam)
         rec["sigma"] = np.asarray(sigma).tolist()
         rec["n_states"] = int(parallel.sum_over_ranks(np.array([len(st.k)]))[0])
+    S.close()
     if prof:
         prof.disable()
         prof.dump_stats(args.profile)
     barrier()
 
-    rec["t"] = t
-    rec["maxrss"] = maxrss_bytes()
     # per-rank values gathered on rank 0
-    per_rank = {"t": t, "maxrss": rec["maxrss"], "maxrss_fs": rec["maxrss_fs"], "rss_fs": rec["rss_fs"],
-                "rss_load": rec["rss_load"], "t_load": rec["t_load"]}
+    per_rank = {"cpus": rec["cpus"], "t": S.t, "stage_peak": S.peak, "stage_start": S.start, "maxrss": maxrss_bytes(),
+                "rss_fs": rss_fs, "rss_load": rec["rss_load"], "t_load": rec["t_load"]}
     ranks = [per_rank] if comm is None or parallel.size() == 1 else comm.gather(per_rank, root=0)
     if parallel.is_root():
         rec["per_rank"] = ranks
@@ -232,6 +260,7 @@ def machine_info(threads):
         f"memory      : {mem}",
         f"python      : {platform.python_version()}, numpy {np.__version__}, BLAS {blas}",
         f"threads     : {threads} per process ({', '.join(THREAD_VARS[:2])})",
+        f"CPU affinity: {sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else 'n/a'}",
         "load average: " + " ".join(f"{x:.2f}" for x in load),
     ]
 
@@ -243,6 +272,8 @@ def run_child(args, grid, mode, ranks=1, profile=None):
            "--disorder", args.disorder, "--threads", str(args.threads), "--shift", *map(repr, args.shift)]
     if profile:
         cmd += ["--profile", profile]
+    if not args.no_pin:
+        cmd += ["--pin"]
     if ranks > 1:
         cmd = [args.mpiexec, "-n", str(ranks)] + cmd
     env = dict(os.environ)
@@ -262,12 +293,14 @@ def run_child(args, grid, mode, ranks=1, profile=None):
     rec["t_solve"] = max(sum(v for k, v in r["t"].items() if k not in ("grid", "tetra")) for r in rec["per_rank"])
     rec["t_total"] = max(sum(r["t"].values()) for r in rec["per_rank"])
     rec["peak"] = max(r["maxrss"] for r in rec["per_rank"])
+    rec["rss_fs"] = max(r["rss_fs"] for r in rec["per_rank"])
+    rec["t"] = {k: max(r["t"].get(k, 0.0) for r in rec["per_rank"]) for k in rec["per_rank"][0]["t"]}
     return rec
 
 
-def fit_grid(model_counts, target):
-    """N for a target N_FS from N_FS = a·N^p through the calibration points."""
-    (n1, c1), (n2, c2) = model_counts
+def fit_grid(counts, target):
+    """N for a target N_FS from N_FS = a·N^p through the two largest measured (N, N_FS)."""
+    (n1, c1), (n2, c2) = sorted(set(counts))[-2:]
     p = np.log(c2 / c1) / np.log(n2 / n1)
     a = c1 / n1**p
     return max(4, int(round((target / a) ** (1 / p)))), a, p
@@ -319,30 +352,68 @@ def driver(args):
     if args.grids:
         plan = [(None, int(g)) for g in args.grids.split(",")]
     else:
-        plan = [(float(s), fit_grid(counts, float(s))[0]) for s in args.sizes.split(",")]
+        plan = [(float(x), None) for x in args.sizes.split(",")]
     _, a, p = fit_grid(counts, 1.0)
     print(f"  calibration : N_FS = {counts[0][1]} (N={counts[0][0]}), {counts[1][1]} (N={counts[1][0]}) "
-          f"-> N_FS ~ {a:.1f} N^{p:.2f}; grids {[g for _, g in plan]}")
+          f"-> N_FS ~ {a:.1f} N^{p:.2f} (refitted on the measured sizes as they come)")
     print(flush=True)
 
-    rows = []          # measured configurations
-    last_full = None   # largest full serial production run
+    def linfit(recs, key, n_fs):
+        """value(N_FS) = A + B·N_FS through the two largest runs in ``recs`` (A >= 0), else proportional."""
+        pts = sorted((r["n_fs"], key(r)) for r in recs)[-2:]
+        if len(pts) == 2 and pts[1][0] > pts[0][0]:
+            b = (pts[1][1] - pts[0][1]) / (pts[1][0] - pts[0][0])
+            c = pts[1][1] - b * pts[1][0]
+            if b > 0 and c >= 0:
+                return c + b * n_fs
+        return pts[-1][1] * n_fs / pts[-1][0]
+
+    def solve_stages(r):
+        return [k for k in r["t"] if k not in ("grid", "tetra")]
+
+    def extrapolate(fsrec, ref, kind, fs_time_factor=1.0):
+        """A full run predicted from a measured FS-only run and full runs ``ref`` of one kind.
+
+        Times of the solve stages and their RSS above the Fermi-surface RSS (per stage, max over
+        ranks) are fitted as A + B·N_FS on the two largest runs of ``ref``; the grid/tetrahedron
+        part is the measured one (times ``fs_time_factor``), as it is not split over ranks.
+        """
+        n_fs = fsrec["n_fs"]
+        e = {"label": fsrec["label"], "kind": kind, "grid": fsrec["grid"], "n_fs": n_fs, "sigma": None,
+             "rss_load": fsrec["rss_load"],
+             "t": {k: fsrec["t"][k] * fs_time_factor for k in ("grid", "tetra")}}
+        e["t"].update({k: linfit(ref, lambda x, k=k: x["t"][k], n_fs) for k in solve_stages(ref[-1])})
+        e["t_fs"] = e["t"]["grid"] + e["t"]["tetra"]
+        e["t_solve"] = sum(e["t"][k] for k in solve_stages(e))
+        e["t_total"] = e["t_fs"] + e["t_solve"]
+        inc = max(linfit(ref, lambda x, k=k: max(y["stage_peak"][k] - y["rss_fs"] for y in x["per_rank"]), n_fs)
+                  for k in solve_stages(ref[-1]))
+        e["peak"] = max(fsrec["peak"], fsrec["rss_fs"] + inc)
+        return e
+
+    rows, extra = [], []  # measured configurations, extrapolated ones
     profiles = []
     tmpdir = os.environ.get("TMPDIR", "/tmp")
-    dense_per_pair = 56.0  # bytes per (i, j) pair at the dense peak; refined after a measured dense run
+    dense_per_pair = 48.0  # bytes per (i, j) pair at the dense peak; refined after a measured dense run
     for target, n in plan:
+        if n is None:
+            n = fit_grid(counts, target)[0]
         label = f"{target:.0e}" if target else f"N={n}"
+        _, a, p = fit_grid(counts, 1.0)
         n_fs_pred = a * n**p
+        full = [r for r in rows if r["kind"] == "serial"]
         # ---------------- serial production (or FS-only)
         mode = "prod"
-        if last_full is not None:
-            r = (n / last_full["grid"]) ** 3
-            pred_fs = last_full["t_fs"] * r
-            pred_total = pred_fs + last_full["t_solve"] * n_fs_pred / last_full["n_fs"]
+        if full:
+            last = full[-1]
+            pred_fs = last["t_fs"] * (n / last["grid"]) ** 3
+            pred_total = pred_fs + linfit(full, lambda x: x["t_solve"], n_fs_pred)
             if pred_total > args.max_seconds:
                 mode = "fs" if pred_fs < args.max_seconds else None
-                print(f"[{label}] predicted serial time {pred_total:.0f} s > --max-seconds {args.max_seconds:.0f}: "
-                      + ("measuring the Fermi-surface build only" if mode else "skipped"), flush=True)
+                print(f"[{label}] grid {n}^3, N_FS ~ {n_fs_pred:.3g}: predicted serial time {pred_total:.0f} s "
+                      f"> --max-seconds {args.max_seconds:.0f}: "
+                      + ("measuring the Fermi-surface build only" if mode else
+                         f"skipped (FS build alone predicted {pred_fs:.0f} s)"), flush=True)
         if mode is None:
             continue
         prof_path = os.path.join(tmpdir, f"wkin_boltzmann_bench_{os.getpid()}_{n}_{mode}.prof")
@@ -350,15 +421,25 @@ def driver(args):
         rec = run_child(args, n, mode, 1, prof_path)
         if rec is None:
             continue
+        counts.append((n, rec["n_fs"]))
         rec["label"], rec["kind"] = label, "serial" if mode == "prod" else "serial fs-only"
         rows.append(rec)
         profiles.append((prof_path, f"serial {mode}, grid {n}^3, N_FS = {rec['n_fs']}"))
         print(f"    N_FS = {rec['n_fs']}, FS {rec['t_fs']:.1f} s, solve {rec['t_solve']:.1f} s, "
               f"peak {rec['peak'] / MB:.0f} MB", flush=True)
-        if mode == "prod":
-            last_full = rec
+        if mode == "fs":
+            full_mpi = [r for r in rows if r["kind"].startswith("mpi")]
+            if full:
+                extra.append(extrapolate(rec, full, "serial ~"))
+            if full_mpi:
+                # both ranks build the same grid at once: scale the serial FS time by the slow-down seen
+                # at the largest full size
+                ref_s = [r for r in full if r["grid"] == full_mpi[-1]["grid"]]
+                factor = full_mpi[-1]["t_fs"] / ref_s[-1]["t_fs"] if ref_s else 1.0
+                extra.append(extrapolate(rec, full_mpi, f"mpi x{args.ranks} ~", max(1.0, factor)))
+            continue
         # ---------------- MPI production
-        if mpiexec and mode == "prod":
+        if mpiexec:
             print(f"[{label}] grid {n}^3 mpiexec -n {args.ranks} ...", flush=True)
             mrec = run_child(args, n, "prod", args.ranks)
             if mrec is not None:
@@ -367,9 +448,9 @@ def driver(args):
                 print(f"    FS {mrec['t_fs']:.1f} s, solve {mrec['t_solve']:.1f} s, "
                       f"peak/rank {mrec['peak'] / MB:.0f} MB", flush=True)
         # ---------------- dense reference
-        if not args.no_dense and mode == "prod":
+        if not args.no_dense:
             nfs = rec["n_fs"]
-            pred_peak = rec["maxrss"] + dense_per_pair * nfs**2
+            pred_peak = rec["rss_fs"] + dense_per_pair * nfs**2
             if pred_peak / 1024**3 > args.dense_max_gb:
                 print(f"[{label}] dense reference skipped: predicted peak {pred_peak / 1024**3:.1f} GB "
                       f"> --dense-max-gb {args.dense_max_gb}", flush=True)
@@ -385,50 +466,16 @@ def driver(args):
                           f"({dense_per_pair:.0f} B per pair)", flush=True)
     t_bench = time.perf_counter() - t_start
 
-    # ---------------- extrapolations for FS-only sizes
-    def linfit(recs, key, n_fs):
-        """value(N_FS) = A + B·N_FS through the two largest full runs (A >= 0), else proportional."""
-        pts = sorted((r["n_fs"], key(r)) for r in recs)[-2:]
-        if len(pts) == 2 and pts[1][0] > pts[0][0]:
-            b = (pts[1][1] - pts[0][1]) / (pts[1][0] - pts[0][0])
-            c = pts[1][1] - b * pts[1][0]
-            if b > 0 and c >= 0:
-                return c + b * n_fs
-        return pts[-1][1] * n_fs / pts[-1][0]
-
-    def stage_t(r, k):
-        return max(x["t"].get(k, 0.0) for x in r["per_rank"])
-
-    def solve_inc(r):  # RSS added on top of the Fermi surface by the solve stage (max over ranks)
-        return max(x["maxrss"] - x["rss_fs"] for x in r["per_rank"])
-
-    extra = []
-    full_serial = [r for r in rows if r["kind"] == "serial"]
-    full_mpi = [r for r in rows if r["kind"].startswith("mpi")]
-    for r in rows:
-        if r["kind"] != "serial fs-only":
-            continue
-        for kind, ref in (("serial ~", full_serial), (f"mpi x{args.ranks} ~", full_mpi)):
-            if not ref:
-                continue
-            # the grid and the tetrahedra are computed on every rank (not split): measured serial FS time
-            # and memory apply to each rank; the solve stage is fitted linearly in N_FS
-            e = {"label": r["label"], "kind": kind, "grid": r["grid"], "n_fs": r["n_fs"], "t_fs": r["t_fs"],
-                 "sigma": None, "rss_load": r["rss_load"],
-                 "t": {k: linfit(ref, lambda x, k=k: stage_t(x, k), r["n_fs"])
-                       for k in ref[-1]["per_rank"][0]["t"] if k not in ("grid", "tetra")}}
-            e["t"].update({k: r["t"][k] for k in ("grid", "tetra")})
-            e["t_solve"] = sum(v for k, v in e["t"].items() if k not in ("grid", "tetra"))
-            e["t_total"] = e["t_fs"] + e["t_solve"]
-            e["peak"] = max(r["peak"], r["rss_fs"] + linfit(ref, solve_inc, r["n_fs"]))
-            extra.append(e)
-
     # ---------------- tables
     print()
     print(f"Boltzmann benchmark: {args.seed}, mu = {args.mu} eV, {args.disorder} disorder, "
           f"u0^2 = {args.strength} eV^2 A^3, {args.threads} thread(s)/process")
     print("times in s (max over ranks); model loading excluded; base = RSS after loading the model, "
           "peak = ru_maxrss, in MB, max over ranks (per-rank values follow for MPI); ~ = extrapolated")
+    pins = {r["kind"]: [x.get("cpus") for x in r["per_rank"]] for r in rows}
+    print("CPU pinning: " + ("off" if args.no_pin else
+                             "; ".join(f"{k}: " + ", ".join(f"rank {i} -> CPUs {c}" for i, c in enumerate(v))
+                                       for k, v in pins.items())))
     head = (f"{'target':>7} {'run':<15} {'grid':>5} {'N_FS':>9} {'t_FS':>8} {'t_solve':>8} {'total':>8} "
             f"{'base MB':>8} {'peak MB':>8} {'sigma_xx S/m':>13} {'sigma_zz S/m':>13}")
     print(head)
@@ -454,8 +501,7 @@ def driver(args):
     stages = ("grid", "tetra", "states", "operator", "kernel", "solve", "sigma")
     print(f"{'target':>7} {'run':<15} " + " ".join(f"{s:>9}" for s in stages) + f" {'us/N_FS':>8}")
     for r in allrows:
-        tt = r["t"] if "per_rank" not in r else {k: max(x["t"].get(k, 0.0) for x in r["per_rank"])
-                                                 for k in r["per_rank"][0]["t"]}
+        tt = r["t"]
         cells = " ".join(f"{tt[s]:9.2f}" if s in tt else f"{'-':>9}" for s in stages)
         per = f"{1e6 * r['t_total'] / r['n_fs']:8.1f}" if "fs-only" not in r["kind"] else f"{'-':>8}"
         print(f"{r['label']:>7} {r['kind']:<15} {cells} {per}")
@@ -484,15 +530,17 @@ def driver(args):
               f"solve time x{dn['t_solve'] / s['t_solve']:.1f}, total time x{dn['t_total'] / s['t_total']:.1f}, "
               f"peak RSS x{dn['peak'] / s['peak']:.1f}")
     for r in extra:
-        print(f"{r['label']} {r['kind']}: FS build measured (serial, N_FS = {r['n_fs']}; it is not split over "
-              f"ranks); solve stages and their RSS increment fitted as A + B*N_FS on the two largest full runs")
+        print(f"{r['label']} {r['kind']}: grid + tetrahedra measured (serial fs-only run, N_FS = {r['n_fs']}; "
+              f"not split over ranks, so per rank under MPI); solve stages (time, RSS above the FS) fitted "
+              f"as A + B*N_FS on the two largest full runs of that kind")
     for r in rows:
         if r.get("warnings"):
             print(f"warnings ({r['kind']}, grid {r['grid']}^3): " + "; ".join(r["warnings"]))
     print(f"\nbenchmark wall time {t_bench:.0f} s; load average at the end: "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
-    for path, title in profiles[-2:] if len(profiles) > 1 else profiles:
+    shown = [p for p in profiles if "prod" in p[1]][-1:] + [p for p in profiles if "fs," in p[1]][-1:]
+    for path, title in shown:
         print_profile(path, args.profile_top, title)
     for path, _ in profiles:
         try:

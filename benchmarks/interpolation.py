@@ -247,7 +247,8 @@ def parse_postw90_ahc(text):
     if not m:
         raise RuntimeError("no 'AHC (S/cm)' block in the .wpout")
     block = m.group(1)
-    t = re.search(r"Total\s*:\s*(\S+)\s+(\S+)\s+(\S+)", block) or re.search(r"==========\s+(\S+)\s+(\S+)\s+(\S+)", block)
+    t = (re.search(r"Total\s*:\s*(\S+)\s+(\S+)\s+(\S+)", block)  # iprint > 1
+         or re.search(r"==========\s+(\S+)\s+(\S+)\s+(\S+)", block))  # iprint = 1
     return np.array([float(x) for x in t.groups()])
 
 
@@ -423,7 +424,7 @@ def main(args):
         import pstats
         npf = args.profile
         print(f"\n== cProfile of wkin integrate on {npf}³ ==")
-        pr = cProfile.Profile()
+        pr = cProfile.Profile(timer=time.process_time)  # CPU time: robust on a shared machine
         pr.enable()
         run_wkin(model, ef, npf)
         pr.disable()

@@ -177,11 +177,18 @@ class BandBatch:
         return np.real(np.diagonal(self.spin_matrix, axis1=2, axis2=3)).transpose(0, 2, 1)
 
     @property
+    def spin_operator(self):
+        """Pauli matrices in the band basis, (nk, 3, nb, nb) (all elements)."""
+        if self.S is None:
+            raise ValueError("the model carries no spin matrices (S_R); load a .spn or use a spinful built-in model")
+        return self.S
+
+    @property
     def spin_matrix(self):
         """Pauli matrices in the band basis inside degenerate groups, (nk, 3, nb, nb)."""
         if self.S is None:
             raise ValueError("the model carries no spin matrices (S_R); load a .spn or use a spinful built-in model")
-        return self.S * self.group[:, None]
+        return self.spin_operator * self.group[:, None]
 
     @property
     def velocity_matrix(self):

@@ -123,8 +123,9 @@ def integrate(model, quantities, occ: Occupations, grid, shift=(0.0, 0.0, 0.0), 
     Integrals
     """
     observables = lookup(quantities)
-    if any(o.name == "gme_spin" for o in observables) and not model.has_spin:
-        raise ValueError("quantity 'gme_spin' needs spin matrices: the model has none "
+    spinful = [o.name for o in observables if o.name in ("gme_spin", "spin_intrinsic")]
+    if spinful and not model.has_spin:
+        raise ValueError(f"quantity {spinful[0]!r} needs spin matrices: the model has none "
                          "(load a .spn through WannierBerri or use a spinful built-in model)")
     params = dict(params or {})
     params.setdefault("tau_fs", 1.0)

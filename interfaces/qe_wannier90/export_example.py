@@ -8,7 +8,7 @@ Python standard library only.  Usage::
 
 Writes (gzip with a fixed mtime, so re-exports of identical data are byte-identical):
 
-    <seed>_tb.dat.gz  <seed>_hr.dat.gz  <seed>_wsvec.dat.gz  <seed>_r.dat.gz
+    <seed>_tb.dat.gz  <seed>_hr.dat.gz  <seed>_wsvec.dat.gz   (_r.dat is skipped: r(R) is in _tb.dat)
     <seed>_centres.xyz  <seed>.win  (the .win used by wannier90.x)
     provenance.json   (copy of the pipeline record, input texts included)
     reference/<run>/  postw90 outputs (plain text) and the .win used for each run
@@ -104,7 +104,7 @@ def main(argv=None):
     dest = Path(a.dest) if a.dest else REPO / "examples" / "materials" / a.material
     dest.mkdir(parents=True, exist_ok=True)
 
-    for suffix in ("_tb.dat", "_hr.dat", "_wsvec.dat", "_r.dat"):
+    for suffix in ("_tb.dat", "_hr.dat", "_wsvec.dat"):
         gz_copy(work / f"{seed}{suffix}", dest / f"{seed}{suffix}.gz")
     shutil.copyfile(work / f"{seed}_centres.xyz", dest / f"{seed}_centres.xyz")
     shutil.copyfile(work / f"{seed}.win.base", dest / f"{seed}.win")

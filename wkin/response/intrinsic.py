@@ -21,7 +21,7 @@ name              kind     formula                                              
 ``berry_dipole``  surface  D_ab = ∫ Σ (−f′) (∂_a ε_n) Ω_nb  = ∫ Σ f ∂_a Ω_nb            1
 ``gme_orb``       surface  K_ab = ∫ Σ (−f′) (∂_a ε_n) m^orb_nb                            A
 ``gme_spin``      surface  K_ab = ∫ Σ (−f′) (∂_a ε_n) m^spin_nb, m^spin = −(g_s/2) μ_B σ   A
-``spin_intrinsic`` sea     χ_ab = (e/ħ) ∫ Σ f i[T[σ_a], R'_b]_nn (seed-000 Eq. 57)       1/(V·m²)
+``spin_intrinsic`` sea     χ_ab = e ∫ Σ f i[σ_a/(iΔε), R'_b]_nn (seed-000 Eq. 57)       1/(V·m²)
 ``dos``           surface  Σ_n ∫_BZ (−f′) / V_BZ per cell                                 1/(eV·cell)
 ``electrons``     sea      Σ_n ∫_BZ f / V_BZ per cell (Wannier bands only)                1/cell
 ================  =======  ===========================================================  ===========
@@ -88,10 +88,10 @@ OBSERVABLES = {
         "A", True, "gyrotropic magnetoelectric tensor K_ab, spin part (g_s = 2.0023)",
         lambda p: -0.5 * G_SPIN * MU_B * 1e20),
     "spin_intrinsic": Observable(
-        "spin_intrinsic", "sea", lambda b: b.interband_commutator(b.spin_matrix), (3, 3),
+        "spin_intrinsic", "sea", lambda b: b.interband_commutator(b.spin_operator), (3, 3),
         "1/(V*m^2)", True, "intrinsic (Fermi-sea) spin density <sigma_a> per unit field E_b, "
         "spec seed-000 Eq. (57); multiply by hbar/2 for angular momentum",
-        lambda p: E_CHARGE / HBAR * 1e20),
+        lambda p: 1e20),  # e·(Å/eV) per state = 1e-10 m/V; per Å³ cell volume → 1/(V·m²)
     "dos": Observable(
         "dos", "surface", lambda b: np.ones(b.energies.shape), (),
         "1/(eV*cell)", False, "density of states of the Wannier bands per unit cell",
