@@ -30,3 +30,9 @@ def random_model(seed=0, nw=4, A_scale=0.1, spin=False, lattice=None):
 @pytest.fixture
 def rmodel():
     return random_model(spin=True)
+
+
+@pytest.fixture(autouse=True)
+def _run_in_tmp(tmp_path, monkeypatch):
+    """Every test runs in its own temporary directory (WannierBerri writes result files into the cwd)."""
+    monkeypatch.chdir(tmp_path)

@@ -212,7 +212,7 @@ class TightBindingModel:
         for j in (all_blocks if blocks is None else blocks):
             k0 = (np.array(j) + shift) / grid
             Y = fold @ (np.exp(2j * np.pi * (self.R @ k0))[:, None] * stack)
-            Y = scipy.fft.ifftn(Y.reshape(tuple(nf) + (ncomp,)), axes=(0, 1, 2), workers=-1) * npts
+            Y = scipy.fft.ifftn(Y.reshape(tuple(nf) + (ncomp,)), axes=(0, 1, 2), workers=fft_workers()) * npts
             yield k0 + m / nf, Y.reshape(npts, ncomp)
 
     def fourier_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None, budget_points=None):
@@ -324,6 +324,17 @@ def _ensure_origin(R, H_R, A_R, S_R):
         return R, H_R, A_R, S_R
     pad = lambda X: None if X is None else np.concatenate([X, np.zeros_like(X[:1])])  # noqa: E731
     return np.concatenate([R, [[0, 0, 0]]]), pad(H_R), pad(A_R), pad(S_R)
+
+
+def fft_workers():
+    """FFT threads: ``WKIN_FFT_WORKERS`` if set, else 1 under MPI, else the CPUs this process may use."""
+    import os
+    from . import parallel
+    if "WKIN_FFT_WORKERS" in os.environ:
+        return max(1, int(os.environ["WKIN_FFT_WORKERS"]))
+    if parallel.size() > 1:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def fft_block(shape, budget_points=4096):

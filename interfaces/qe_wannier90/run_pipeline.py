@@ -190,13 +190,31 @@ def dpkg_version(pkg: str) -> str | None:
             ["dpkg-query", "-W", "-f=${Version}", pkg],
             capture_output=True, text=True, timeout=20,
         )
-        return out.stdout.strip() or None if out.returncode == 0 else None
+        if out.returncode != 0:
+            return None
+        return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
 
 
 def which(exe: str) -> str | None:
     return shutil.which(exe)
+
+
+def is_mpi_binary(exe: str) -> bool:
+    """True if the executable is dynamically linked to an MPI library (via ldd).
+
+    If ldd is unavailable or fails, assume MPI (the caller asked for it)."""
+    path = which(exe)
+    if path is None:
+        return True
+    try:
+        out = subprocess.run(["ldd", path], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return True
+    if out.returncode != 0:
+        return True
+    return bool(re.search(r"lib(mpi|mpich|mpi_mpifh)[._]", out.stdout))
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -243,6 +261,11 @@ class Pipeline:
 
     def run(self, step: str, cmd: list[str], stdout_name: str, use_mpi: bool = True,
             stdin_name: str | None = None) -> float:
+        # Never start a serial executable under mpirun: it would run N independent
+        # copies that overwrite each other's output (Debian's postw90.x is serial).
+        if use_mpi and self.mpi_prefix and not is_mpi_binary(cmd[0]):
+            log(f"{step}: {cmd[0]} is not linked to MPI -- running it serially")
+            use_mpi = False
         full = (self.mpi_prefix if use_mpi else []) + cmd
         log(f"{step}: {' '.join(full)}  > {stdout_name}")
         env = dict(os.environ)
@@ -474,10 +497,14 @@ class Pipeline:
     def main(self):
         a = self.args
         t0 = time.time()
+        started = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        # every invocation on this workdir (a resumed run keeps the earlier ones)
+        self.prov.setdefault("invocations", []).append(
+            {"command_line": [sys.executable] + sys.argv, "started": started})
         self.prov.update({
             "pipeline": "interfaces/qe_wannier90/run_pipeline.py",
             "command_line": [sys.executable] + sys.argv,
-            "started": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "started": started,
             "host": {"machine": platform.machine(), "system": platform.platform(),
                      "cpu_count": os.cpu_count(), "python": platform.python_version()},
             "parallel": {"np": a.np, "nk": a.nk, "mpi_prefix": self.mpi_prefix,
@@ -518,7 +545,7 @@ def main(argv=None):
     p.add_argument("material", help="material name: a folder in materials/ (Te, Fe, ...)")
     p.add_argument("--workdir", required=True, help="work directory (created)")
     p.add_argument("--postw90", action="store_true", help="also run the postw90 tasks")
-    p.add_argument("--np", type=int, default=1, help="MPI ranks for pw.x/pw2wannier90/postw90")
+    p.add_argument("--np", type=int, default=1, help="MPI ranks for pw.x and pw2wannier90 (and postw90 if it is an MPI build)")
     p.add_argument("--nk", type=int, default=0, help="pw.x -nk pools (default: = --np)")
     p.add_argument("--omp", type=int, default=1, help="OMP_NUM_THREADS if not set")
     p.add_argument("--mpirun", default=None, help="MPI launcher (default: Debian Open MPI)")
