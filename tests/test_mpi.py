@@ -96,3 +96,38 @@ def test_serial_fallback_without_mpi4py():
             "import numpy as np\n"
             "assert np.allclose(p.sum_over_ranks(np.ones(3)), 1.0)\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+EXTRINSIC = """
+[model]
+builtin = "massive_dirac"
+params = {{ t = 1.0, B = 0.1, M = 0.05 }}
+[mesh]
+grid = [160, 160, 1]
+[fermi]
+energies = [0.12, 0.2]
+[calculate]
+quantities = ["ahe_extrinsic", "spin_density", "spin_orbit_torque"]
+[disorder]
+model = "cell"
+strength = 0.01
+[torque]
+exchange = 0.05
+axis = [0, 0, 1]
+[output]
+file = "{out}"
+"""
+
+
+def test_extrinsic_response_two_ranks_equal_serial(tmp_path):
+    exe = _mpiexec()
+    for out in ("serial.h5", "mpi.h5"):
+        (tmp_path / out.replace(".h5", ".toml")).write_text(EXTRINSIC.format(out=out))
+    cmd = [sys.executable, "-m", "wkin.cli", "run"]
+    subprocess.run(cmd + [str(tmp_path / "serial.toml"), "--quiet"], check=True, timeout=300)
+    subprocess.run([exe, "-n", "2"] + cmd + [str(tmp_path / "mpi.toml"), "--quiet"], check=True, timeout=300)
+    with h5py.File(tmp_path / "serial.h5") as a, h5py.File(tmp_path / "mpi.h5") as b:
+        for group in ("ahe_extrinsic", "spin_density", "spin_orbit_torque"):
+            for piece in a[group]:
+                x, y = a[group][piece][:], b[group][piece][:]
+                assert np.abs(x - y).max() <= 1e-12 * max(np.abs(x).max(), 1e-300), (group, piece)
