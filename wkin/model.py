@@ -263,13 +263,15 @@ class TightBindingModel:
         if not spin:
             return cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
         import os
-        missing = [ext for ext in (".chk", ".eig", ".spn") if not os.path.exists(seedname + ext)]
-        if missing:
-            raise FileNotFoundError(f"spin = true needs {seedname}.chk, .eig and .spn; missing {', '.join(missing)}")
+        import tempfile
         import wannierberri as wb
-        files = ["chk", "eig", "spn"] + (["mmn"] if os.path.exists(seedname + ".mmn") else [])
-        data = wb.w90files.wandata.WannierData.from_w90_files(seedname=seedname, files=files)
-        system = wb.system.System_R.from_wannierdata(data, spin=True, berry="mmn" in files)
+        from .io.wannier90 import plain_copies
+        with tempfile.TemporaryDirectory() as tmp:
+            seed = plain_copies(seedname, (".chk", ".eig", ".spn", ".mmn", ".nnkp", ".win"), tmp, required=(".chk", ".eig", ".spn"))
+            files = ["chk", "eig", "spn"] + (["mmn"] if os.path.exists(seed + ".mmn") else [])
+            data = wb.w90files.wandata.WannierData.from_w90_files(seedname=seed, files=files,
+                                                                   readnnkp=os.path.exists(seed + ".nnkp"))
+            system = wb.system.System_R.from_wannierdata(data, spin=True, berry="mmn" in files)
         model = cls.from_wannierberri(system, name=os.path.basename(seedname))
         if os.path.exists(seedname + ".win"):
             from .io.wannier90 import read_win, win_atoms

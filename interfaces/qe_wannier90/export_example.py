@@ -17,7 +17,7 @@ With ``--spin`` also (for spinor models):
 
     <seed>.spn.gz            pw2wannier90 spin matrices <psi_mk|sigma|psi_nk> (as written)
     <seed>.eig.gz            band energies on the ab-initio mesh
-    <seed>_stripped.chk.gz   wannier90 checkpoint with the m_matrix record zeroed
+    <seed>.chk.gz            wannier90 checkpoint with the m_matrix record zeroed
                              (u_matrix, u_matrix_opt, lwindow, ndimwin, centres and
                              spreads are intact; only the overlap matrices M_mn(k,b),
                              which dominate the size, are set to 0).  Enough for
@@ -115,7 +115,7 @@ def main(argv=None):
         gz_copy(work / f"{seed}.eig", dest / f"{seed}.eig.gz")
         tmp = dest / f"{seed}_stripped.chk"
         tmp.write_bytes(stripped_chk(work / f"{seed}.chk"))
-        gz_copy(tmp, dest / f"{seed}_stripped.chk.gz")
+        gz_copy(tmp, dest / f"{seed}.chk.gz")  # named as a checkpoint so readers find it; m_matrix zeroed
         tmp.unlink()
 
     pw90 = work / "postw90"

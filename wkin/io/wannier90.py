@@ -1056,6 +1056,31 @@ def load_model_data(seedname, use_ws_distance=True):
             "centres": centres, "atoms": atoms, "name": name}
 
 
+def plain_copies(seedname, extensions, directory, required=()):
+    """Seed path whose ``seedname.ext`` files are readable uncompressed (for WannierBerri's readers).
+
+    Files that exist only as ``.gz`` are decompressed into ``directory`` (the others are linked
+    there), so the returned seed lies in ``directory``. A missing ``required`` extension raises
+    FileNotFoundError naming it.
+    """
+    missing = [ext for ext in required if _resolve(seedname + ext) is None]
+    if missing:
+        raise FileNotFoundError(f"{seedname}: needs {', '.join(seedname + e for e in required)}; "
+                                f"missing {', '.join(seedname + e for e in missing)}")
+    seed = os.path.join(directory, os.path.basename(seedname))
+    for ext in extensions:
+        src = _resolve(seedname + ext)
+        if src is None:
+            continue
+        if src.endswith(".gz"):
+            with gzip.open(src, "rb") as fin, open(seed + ext, "wb") as fout:
+                while chunk := fin.read(1 << 24):
+                    fout.write(chunk)
+        else:
+            os.symlink(os.path.abspath(src), seed + ext)
+    return seed
+
+
 def win_atoms(win, lattice=None):
     """(reduced positions (nat, 3), atomic numbers (nat,)) from a :func:`read_win` result, or None."""
     if not len(win["atoms_symbols"]):
