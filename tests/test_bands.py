@@ -134,3 +134,25 @@ def test_hermiticity_is_checked():
     H[0, 0, 1] += 0.1
     with pytest.raises(ModelError, match="H\\(R\\)"):
         TightBindingModel(base.lattice, base.R, H)
+
+
+def test_from_tbmodels_follows_the_tbmodels_hopping_convention():
+    """tbmodels stores each hopping once: H(k) = Σ_R hop[R] e^{2πik·R} + h.c. with half the on-site
+    energies in hop[0]; pos in reduced coordinates. (An object with tbmodels' attributes stands in for
+    tbmodels.Model, which cannot be installed beside numpy 2.)"""
+    from types import SimpleNamespace
+    rng = np.random.default_rng(5)
+    hop = {(0, 0, 0): np.diag([0.25, -0.5]).astype(complex),
+           (1, 0, 0): rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2)),
+           (0, 1, -1): rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))}
+    uc = np.array([[2.0, 0, 0], [0.5, 2.2, 0], [0, 0.3, 3.1]])
+    pos = np.array([[0.1, 0.2, 0.3], [0.6, 0.5, 0.4]])
+    tb = SimpleNamespace(hop=hop, pos=pos, uc=uc, size=2)
+    model = TightBindingModel.from_tbmodels(tb)
+    k = rng.uniform(size=(4, 3))
+    H = np.zeros((4, 2, 2), complex)
+    for R, m in hop.items():
+        term = np.exp(2j * np.pi * k @ np.array(R))[:, None, None] * m
+        H += term + term.conj().transpose(0, 2, 1)
+    assert np.allclose(model.hamiltonian(k), H)
+    assert np.allclose(model.centres, pos @ uc)
