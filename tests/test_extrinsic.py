@@ -157,3 +157,17 @@ def test_dirac_intrinsic_spin_change_from_the_gap():
     assert (s[1] - s[0])[0, 0] / unit == pytest.approx(0.3 - 1.0, rel=2e-2)
     assert (s[1] - s[0])[1, 1] / unit == pytest.approx(0.3 - 1.0, rel=2e-2)
     assert abs((s[1] - s[0])[0, 1]) < 1e-6 * unit
+
+
+@pytest.mark.parametrize("xi, eF, B, tol", [
+    (0.1, 0.06, 0.035, 2e-2),  # B k_F²/M ≈ 2 %
+    (0.6, 0.06, 0.04, 2e-2),   # B k_F²/M ≈ 0.3 %, skew ~1 % from the Fermi-line resolution
+    (0.9, 0.12, 0.07, 4e-2),   # k_F small: ~8 grid steps across the Fermi circle at 1000²
+])
+def test_dirac_fixture_rows(xi, eF, B, tol):
+    """The other rows of the spec §4.2 fixture table on the lattice regularization (1000² mesh)."""
+    model = massive_dirac(t=1.0, a=1.0, B=B, M=xi * eF)
+    r = response_shell(model, Disorder("cell", 0.01), eF, [1000, 1000, 1])
+    c = np.linalg.norm(model.lattice[2]) * 1e-10 / E2H
+    for piece, value in _fixture(xi).items():
+        assert r.pieces["velocity"][piece][1, 0] * c == pytest.approx(value, rel=tol), piece
