@@ -22,24 +22,33 @@ peak resident set size, ``resource.getrusage(RUSAGE_SELF).ru_maxrss``, is that
 of this configuration alone; under MPI it is reported per rank. Reading the
 Wannier90 files is timed separately and not included in the totals (the RSS
 after loading is printed as the baseline). Each process uses the number of
-BLAS/OpenMP threads given by ``--threads`` (default 1: "serial" = one core,
-"mpi×2" = two cores).
+BLAS/OpenMP threads given by ``--threads`` (default 1) and is pinned to that
+many CPUs (rank r to the r-th set; ``--no-pin`` to disable), because
+``model.energies_grid`` calls ``scipy.fft.ifftn(..., workers=-1)``, which starts
+one FFT thread per CPU whatever the environment says: "serial" is one core,
+"mpi×2" two. Wall and process CPU time are both printed; on a shared machine
+wall > CPU shows contention from other jobs.
 
 The tetrahedron grid N for a target N_FS is chosen from N_FS = a·N^p fitted
-on two small grids (N_FS grows roughly like N²); the actual N_FS is printed.
-A configuration whose predicted time (from the previous size: the grid part
-scaled by N³, the rest by N_FS) exceeds ``--max-seconds`` is not run in full:
-only its Fermi-surface build is measured (``fs-only``), and the solve time and
-memory are extrapolated linearly in N_FS from the largest full run (rows
-marked ``~``). The largest full serial run and the FS-only run are profiled
-with cProfile and the top entries are printed (the profiler adds negligible
-overhead here: a few thousand Python calls).
+through the two largest grids measured so far (two small calibration grids to
+start; N_FS grows roughly like N²); the actual N_FS is printed. A
+configuration whose predicted serial time (the grid part scaled by N³ from the
+previous size, the rest fitted linearly in N_FS) exceeds ``--max-seconds`` is
+not run in full: only its Fermi-surface build is measured (``fs-only``), and
+rows marked ``~`` give the predicted full run: measured FS build (per rank
+under MPI, since it is not split; scaled by the MPI/serial FS-time ratio seen at
+the largest full size), and each solve stage's time and RSS above the
+Fermi-surface RSS (sampled per stage from /proc/self/statm) fitted as
+A + B·N_FS on the two largest full runs of that kind. The largest full serial
+run and the FS-only run are profiled with cProfile and the top entries are
+printed (the profiler adds negligible overhead here: a few thousand Python
+calls).
 
 Usage::
 
     python benchmarks/boltzmann.py --seed examples/materials/Fe/Fe --mu 13.5221 --strength 1.0
     python benchmarks/boltzmann.py --sizes 1e4,1e5 --no-mpi          # quick look
-    python benchmarks/boltzmann.py --grids 16,46,140 --max-seconds 3000  # force full 10⁶ runs
+    python benchmarks/boltzmann.py --grids 16,47,141 --max-seconds 3000  # force full 10⁶ runs
 
 This is a benchmark script: nothing here asserts wall times.
 """
@@ -136,7 +145,7 @@ class Stages:
     """
 
     def __init__(self, interval=0.005):
-        self.t, self.peak, self.start = {}, {}, {}
+        self.t, self.cpu, self.peak, self.start = {}, {}, {}, {}
         self._cur = rss_bytes()
         self._stop = threading.Event()
         self._interval = interval
@@ -151,9 +160,10 @@ class Stages:
     def run(self, name, fn, *a, **kw):
         rss0 = rss_bytes()
         self._cur = rss0
-        tic = time.perf_counter()
+        tic, cpu = time.perf_counter(), time.process_time()
         out = fn(*a, **kw)
         self.t[name] = time.perf_counter() - tic
+        self.cpu[name] = time.process_time() - cpu
         self.peak[name] = max(self._cur, rss_bytes(), rss0)
         self.start[name] = rss0
         return out
@@ -220,7 +230,7 @@ def child(args):
     barrier()
 
     # per-rank values gathered on rank 0
-    per_rank = {"cpus": rec["cpus"], "t": S.t, "stage_peak": S.peak, "stage_start": S.start, "maxrss": maxrss_bytes(),
+    per_rank = {"cpus": rec["cpus"], "t": S.t, "cpu": S.cpu, "stage_peak": S.peak, "stage_start": S.start, "maxrss": maxrss_bytes(),
                 "rss_fs": rss_fs, "rss_load": rec["rss_load"], "t_load": rec["t_load"]}
     ranks = [per_rank] if comm is None or parallel.size() == 1 else comm.gather(per_rank, root=0)
     if parallel.is_root():
@@ -292,6 +302,7 @@ def run_child(args, grid, mode, ranks=1, profile=None):
     rec["t_fs"] = max(r["t"]["grid"] + r["t"]["tetra"] for r in rec["per_rank"])
     rec["t_solve"] = max(sum(v for k, v in r["t"].items() if k not in ("grid", "tetra")) for r in rec["per_rank"])
     rec["t_total"] = max(sum(r["t"].values()) for r in rec["per_rank"])
+    rec["cpu_total"] = max(sum(r["cpu"].values()) for r in rec["per_rank"])
     rec["peak"] = max(r["maxrss"] for r in rec["per_rank"])
     rec["rss_fs"] = max(r["rss_fs"] for r in rec["per_rank"])
     rec["t"] = {k: max(r["t"].get(k, 0.0) for r in rec["per_rank"]) for k in rec["per_rank"][0]["t"]}
@@ -381,7 +392,7 @@ def driver(args):
         n_fs = fsrec["n_fs"]
         e = {"label": fsrec["label"], "kind": kind, "grid": fsrec["grid"], "n_fs": n_fs, "sigma": None,
              "rss_load": fsrec["rss_load"],
-             "t": {k: fsrec["t"][k] * fs_time_factor for k in ("grid", "tetra")}}
+             "fs_factor": fs_time_factor, "t": {k: fsrec["t"][k] * fs_time_factor for k in ("grid", "tetra")}}
         e["t"].update({k: linfit(ref, lambda x, k=k: x["t"][k], n_fs) for k in solve_stages(ref[-1])})
         e["t_fs"] = e["t"]["grid"] + e["t"]["tetra"]
         e["t_solve"] = sum(e["t"][k] for k in solve_stages(e))
@@ -470,27 +481,29 @@ def driver(args):
     print()
     print(f"Boltzmann benchmark: {args.seed}, mu = {args.mu} eV, {args.disorder} disorder, "
           f"u0^2 = {args.strength} eV^2 A^3, {args.threads} thread(s)/process")
-    print("times in s (max over ranks); model loading excluded; base = RSS after loading the model, "
+    print("times in s (max over ranks; CPU s = process CPU time of the timed stages, max over ranks: on a shared "
+          "machine wall > CPU shows contention); model loading excluded; base = RSS after loading the model, "
           "peak = ru_maxrss, in MB, max over ranks (per-rank values follow for MPI); ~ = extrapolated")
     pins = {r["kind"]: [x.get("cpus") for x in r["per_rank"]] for r in rows}
     print("CPU pinning: " + ("off" if args.no_pin else
                              "; ".join(f"{k}: " + ", ".join(f"rank {i} -> CPUs {c}" for i, c in enumerate(v))
                                        for k, v in pins.items())))
     head = (f"{'target':>7} {'run':<15} {'grid':>5} {'N_FS':>9} {'t_FS':>8} {'t_solve':>8} {'total':>8} "
-            f"{'base MB':>8} {'peak MB':>8} {'sigma_xx S/m':>13} {'sigma_zz S/m':>13}")
+            f"{'CPU s':>7} {'base MB':>8} {'peak MB':>8} {'sigma_xx S/m':>13} {'sigma_zz S/m':>13}")
     print(head)
     print("-" * len(head))
     order = ["serial", "serial fs-only", "serial ~", "mpi", "dense"]
     allrows = sorted(rows + extra, key=lambda r: (r["grid"], next(i for i, o in enumerate(order)
                                                                   if r["kind"].startswith(o))))
     for r in allrows:
+        cpu = f"{r['cpu_total']:7.1f}" if "cpu_total" in r else "-"
         if r["kind"] == "serial fs-only":
             t_solve, total, sig = "-", "-", ("-", "-")
         else:
             t_solve, total = f"{r['t_solve']:8.1f}", f"{r['t_total']:8.1f}"
             sig = ("-", "-") if r["sigma"] is None else (f"{r['sigma'][0][0]:13.6e}", f"{r['sigma'][2][2]:13.6e}")
         print(f"{r['label']:>7} {r['kind']:<15} {r['grid']:>4}³ {r['n_fs']:>9d} {r['t_fs']:8.1f} {t_solve:>8} "
-              f"{total:>8} {r['rss_load'] / MB:8.0f} {r['peak'] / MB:8.0f} {sig[0]:>13} {sig[1]:>13}")
+              f"{total:>8} {cpu:>7} {r['rss_load'] / MB:8.0f} {r['peak'] / MB:8.0f} {sig[0]:>13} {sig[1]:>13}")
     for r in rows:
         if r["kind"].startswith("mpi"):
             print(f"  {r['label']} {r['kind']}: per-rank peak RSS "
@@ -530,9 +543,10 @@ def driver(args):
               f"solve time x{dn['t_solve'] / s['t_solve']:.1f}, total time x{dn['t_total'] / s['t_total']:.1f}, "
               f"peak RSS x{dn['peak'] / s['peak']:.1f}")
     for r in extra:
-        print(f"{r['label']} {r['kind']}: grid + tetrahedra measured (serial fs-only run, N_FS = {r['n_fs']}; "
-              f"not split over ranks, so per rank under MPI); solve stages (time, RSS above the FS) fitted "
-              f"as A + B*N_FS on the two largest full runs of that kind")
+        print(f"{r['label']} {r['kind']}: grid + tetrahedra from the serial fs-only run (N_FS = {r['n_fs']}; not "
+              f"split over ranks, so per rank under MPI; time x{r['fs_factor']:.2f} = MPI/serial FS time at the "
+              f"largest full size); solve stages (time, RSS above the FS) fitted as A + B*N_FS on the two "
+              f"largest full runs of that kind")
     for r in rows:
         if r.get("warnings"):
             print(f"warnings ({r['kind']}, grid {r['grid']}^3): " + "; ".join(r["warnings"]))

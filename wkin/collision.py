@@ -89,9 +89,18 @@ def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096, interband=Fal
     E, V, C, deg, XR, XS, SP = [], [], [], [], [], [], []
     spin = interband and model.has_spin
     for i in range(0, len(k), chunk):
-        b = solve(model, k[i:i + chunk], degen_thresh)
         n = band[i:i + chunk]
         r = np.arange(len(n))
+        if not interband:  # energies, eigenvector and velocity of one band: H and ∂H only
+            H, dH = model.fourier_velocity(k[i:i + chunk])
+            e, U = np.linalg.eigh(0.5 * (H + H.conj().transpose(0, 2, 1)))
+            u = U[r, :, n]
+            E.append(e[r, n])
+            V.append(np.real(np.einsum("ki,kaij,kj->ka", u.conj(), dH, u)))
+            C.append(u)
+            deg.append(np.sum(np.abs(e - e[r, n][:, None]) <= degen_thresh, axis=1) > 1)
+            continue
+        b = solve(model, k[i:i + chunk], degen_thresh)
         E.append(b.energies[r, n])
         V.append(b.velocity[r, n])
         C.append(b.U[r, :, n])

@@ -90,7 +90,7 @@ class Disorder:
                 groups.append([j])
         return groups
 
-    def features(self, c, blocks):
+    def features(self, c, blocks, chunk=65536):
         r"""Real feature vectors φ (N, D) with φ_i·φ_j = Σ_b |⟨c_i|Π_b|c_j⟩|².
 
         ``c``: (N, nw) eigenvector components. For each block, the Hermitian
@@ -98,16 +98,20 @@ class Disorder:
         :math:`\sqrt2\,\mathrm{Re},\sqrt2\,\mathrm{Im}` of the upper triangle, so
         that :math:`\mathrm{Tr}XY=\phi_X\cdot\phi_Y`.
         """
-        parts = []
-        for b in blocks:
-            cb = c[:, b]
-            X = cb[:, :, None] * cb[:, None, :].conj()  # (N, nb, nb)
-            iu = np.triu_indices(len(b), 1)
-            parts.append(np.real(np.einsum("nii->ni", X)))
-            if len(b) > 1:
-                parts.append(np.sqrt(2) * np.real(X[:, iu[0], iu[1]]))
-                parts.append(np.sqrt(2) * np.imag(X[:, iu[0], iu[1]]))
-        return np.concatenate(parts, axis=1)
+        out = np.empty((len(c), sum(len(b) ** 2 for b in blocks)))
+        for start in range(0, len(c), chunk):
+            rows = slice(start, start + chunk)
+            col = 0
+            for b in blocks:
+                cb = c[rows][:, b]
+                iu = np.triu_indices(len(b), 1)
+                X = cb[:, iu[0]] * cb[:, iu[1]].conj()  # upper triangle of c c†
+                n = len(b)
+                out[rows, col:col + n] = np.abs(cb) ** 2
+                out[rows, col + n:col + n + len(iu[0])] = np.sqrt(2) * X.real
+                out[rows, col + n + len(iu[0]):col + n * n] = np.sqrt(2) * X.imag
+                col += n * n
+        return out
 
     def overlaps(self, c1, c2, blocks):
         """Σ_b |⟨c1_i|Π_b|c2_j⟩|² for all pairs (N1, N2): the dense reference."""

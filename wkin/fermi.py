@@ -167,8 +167,12 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
         energies = model.energies_grid(grid, shift)
     corners, shapes = _cells(grid, model.recip_lattice, dim, plane)
     # candidate cells: the band's range over the cell's corners contains μ
-    rolled = [np.roll(energies, tuple(-c), axis=(0, 1, 2)) for c in corners]
-    lo, hi = np.minimum.reduce(rolled), np.maximum.reduce(rolled)
+    lo, hi = energies.copy(), energies.copy()
+    for c in corners[1:]:
+        shifted = np.roll(energies, tuple(-c), axis=(0, 1, 2))
+        np.minimum(lo, shifted, out=lo)
+        np.maximum(hi, shifted, out=hi)
+        del shifted
     cand = np.nonzero(np.any((lo < mu) & (hi >= mu), axis=-1).reshape(-1))[0]
     base = np.stack(np.unravel_index(cand, tuple(grid)), -1)
     ks, bands, weights = [], [], []

@@ -231,15 +231,35 @@ class TightBindingModel:
             yield k, self._unpack(flat)
 
     def energies_grid(self, grid, shift=(0.0, 0.0, 0.0)):
-        """Band energies on the whole uniform grid, (N1, N2, N3, nw) eV (FFT of H only)."""
+        """Band energies on the whole uniform grid, (N1, N2, N3, nw) eV (FFT of H only).
+
+        Under MPI each rank diagonalises its share of the FFT blocks; the grid is then
+        assembled on every rank.
+        """
+        from . import parallel
         grid = np.array(grid, int)
         nw = self.num_wann
-        out = np.empty(tuple(grid) + (nw,))
-        for k, flat in self._fft_blocks(self.H_R.reshape(len(self.R), -1), grid, shift, None, None):
-            idx = np.rint(k * grid - np.asarray(shift, float)).astype(int) % grid
+        stack = self.H_R.reshape(len(self.R), -1)
+        _, blocks = self.grid_blocks(grid, None, stack.shape[1])
+        idx, E = [], []
+        for k, flat in self._fft_blocks(stack, grid, shift, blocks[parallel.my_slice(len(blocks))], None):
+            idx.append(np.rint(k * grid - np.asarray(shift, float)).astype(int) % grid)
             H = flat.reshape(-1, nw, nw)
-            out[idx[:, 0], idx[:, 1], idx[:, 2]] = np.linalg.eigvalsh(0.5 * (H + H.conj().transpose(0, 2, 1)))
+            E.append(np.linalg.eigvalsh(0.5 * (H + H.conj().transpose(0, 2, 1))))
+        idx = parallel.gather_concat(np.concatenate(idx) if idx else np.zeros((0, 3), int))
+        E = parallel.gather_concat(np.concatenate(E) if E else np.zeros((0, nw)))
+        out = np.empty(tuple(grid) + (nw,))
+        out[idx[:, 0], idx[:, 1], idx[:, 2]] = E
         return out
+
+    def fourier_velocity(self, k_red):
+        """H(k) and ∂H/∂k only (the Boltzmann path needs no position or spin matrices)."""
+        k_red = np.atleast_2d(np.asarray(k_red, float))
+        phase = np.exp(2j * np.pi * (k_red @ self.R.T))
+        nw = self.num_wann
+        ncomp = 4 * nw * nw
+        out = (phase @ self._real_space_stack()[:, :ncomp]).reshape(len(k_red), 4, nw, nw)
+        return out[:, 0], out[:, 1:4]
 
     def hamiltonian(self, k_red):
         """H(k) for a batch of reduced k, (nk, nw, nw) in eV."""
