@@ -35,16 +35,21 @@ def _mpiexec():
     return exe
 
 
-def test_two_ranks_equal_serial(tmp_path):
+def _serial_and_two_ranks(tmp_path, template):
+    """Run the same configuration serially and under ``mpiexec -n 2``; return the two HDF5 paths."""
     exe = _mpiexec()
-    model = random_model(seed=11, nw=3)
-    write_tb(tmp_path / "rnd_tb.dat", model)
-    for out in ("serial.h5", "mpi.h5"):
-        (tmp_path / out.replace(".h5", ".toml")).write_text(CONFIG.format(out=out).replace(', "gme_spin"', ""))
     cmd = [sys.executable, "-m", "wkin.cli", "run"]
-    subprocess.run(cmd + [str(tmp_path / "serial.toml"), "--quiet"], check=True, timeout=300)
-    subprocess.run([exe, "-n", "2"] + cmd + [str(tmp_path / "mpi.toml"), "--quiet"], check=True, timeout=300)
-    with h5py.File(tmp_path / "serial.h5") as a, h5py.File(tmp_path / "mpi.h5") as b:
+    for out, prefix in (("serial.h5", []), ("mpi.h5", [exe, "-n", "2"])):
+        cfg = tmp_path / out.replace(".h5", ".toml")
+        cfg.write_text(template.format(out=out))
+        subprocess.run(prefix + cmd + [str(cfg), "--quiet"], check=True, timeout=300)
+    return tmp_path / "serial.h5", tmp_path / "mpi.h5"
+
+
+def test_two_ranks_equal_serial(tmp_path):
+    write_tb(tmp_path / "rnd_tb.dat", random_model(seed=11, nw=3))
+    serial, mpi = _serial_and_two_ranks(tmp_path, CONFIG.replace(', "gme_spin"', ""))
+    with h5py.File(serial) as a, h5py.File(mpi) as b:
         assert b.attrs["mpi_ranks"] == 2 and a.attrs["mpi_ranks"] == 1
         assert a.attrs["nk_evaluated"] == b.attrs["nk_evaluated"]
         for name in ("ahc", "ohmic", "berry_dipole", "gme_orb", "dos"):
@@ -73,13 +78,8 @@ file = "{out}"
 
 
 def test_boltzmann_two_ranks_equal_serial(tmp_path):
-    exe = _mpiexec()
-    for out in ("serial.h5", "mpi.h5"):
-        (tmp_path / out.replace(".h5", ".toml")).write_text(BOLTZMANN.format(out=out))
-    cmd = [sys.executable, "-m", "wkin.cli", "run"]
-    subprocess.run(cmd + [str(tmp_path / "serial.toml"), "--quiet"], check=True, timeout=300)
-    subprocess.run([exe, "-n", "2"] + cmd + [str(tmp_path / "mpi.toml"), "--quiet"], check=True, timeout=300)
-    with h5py.File(tmp_path / "serial.h5") as a, h5py.File(tmp_path / "mpi.h5") as b:
+    serial, mpi = _serial_and_two_ranks(tmp_path, BOLTZMANN)
+    with h5py.File(serial) as a, h5py.File(mpi) as b:
         for name in ("value", "rta", "constant_tau"):
             x, y = a["conductivity_boltzmann"][name][:], b["conductivity_boltzmann"][name][:]
             assert np.abs(x - y).max() <= 1e-12 * np.abs(x).max(), name
@@ -120,13 +120,8 @@ file = "{out}"
 
 
 def test_extrinsic_response_two_ranks_equal_serial(tmp_path):
-    exe = _mpiexec()
-    for out in ("serial.h5", "mpi.h5"):
-        (tmp_path / out.replace(".h5", ".toml")).write_text(EXTRINSIC.format(out=out))
-    cmd = [sys.executable, "-m", "wkin.cli", "run"]
-    subprocess.run(cmd + [str(tmp_path / "serial.toml"), "--quiet"], check=True, timeout=300)
-    subprocess.run([exe, "-n", "2"] + cmd + [str(tmp_path / "mpi.toml"), "--quiet"], check=True, timeout=300)
-    with h5py.File(tmp_path / "serial.h5") as a, h5py.File(tmp_path / "mpi.h5") as b:
+    serial, mpi = _serial_and_two_ranks(tmp_path, EXTRINSIC)
+    with h5py.File(serial) as a, h5py.File(mpi) as b:
         for group in ("ahe_extrinsic", "spin_density", "spin_orbit_torque"):
             for piece in a[group]:
                 x, y = a[group][piece][:], b[group][piece][:]
