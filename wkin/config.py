@@ -95,7 +95,7 @@ def load(path) -> RunConfig:
             if key not in SCHEMA[section]:
                 raise ConfigError(f"[{section}] {key}: unknown key (expected one of {', '.join(sorted(SCHEMA[section]))})")
     base = path.parent
-    model = dict(_need(data, "model", "model") if "model" in data else {})
+    model = dict(data.get("model", {}))
     if not model:
         raise ConfigError("[model]: missing (give wannier90 = \"path/seedname\" or builtin = \"name\")")
     if ("wannier90" in model) == ("builtin" in model):
