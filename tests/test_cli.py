@@ -85,6 +85,8 @@ def test_ohmic_is_linear_in_tau(workdir):
     (("tau = 10.0", "tau = \"long\""), "[calculate] tau"),
     (("[output]", "[symmetry]\nmode = \"sometimes\"\n[output]"), "[symmetry] mode"),
     (("\"dos\",", "\"conductivity_boltzmann\","), "[disorder]"),
+    (("[output]", "[disorder]\nmodel = \"cell\"\nstrength = 1.0\nquadrature = \"smeared\"\n[output]"),
+     "[disorder] pair_broadening"),
 ])
 def test_bad_config_gives_one_line_error(workdir, capsys, edit, message):
     path, _ = workdir

@@ -77,9 +77,12 @@ def cmd_run(args):
     if kinetic:
         from .disorder import Disorder
         from .response.boltzmann import conductivity_boltzmann
+        smeared = cfg.disorder.get("quadrature", "tetrahedron") == "smeared"
         bres = conductivity_boltzmann(model, Disorder(cfg.disorder["model"], float(cfg.disorder["strength"])),
                                       cfg.mu, cfg.grid, cfg.shift, cfg.temperature, degen_thresh=degen,
-                                      keep_shells="scattering_rate" in kinetic)
+                                      keep_shells="scattering_rate" in kinetic,
+                                      quadrature="smeared" if smeared else "tetrahedron",
+                                      width=cfg.broadening or 0.0, pair_width=cfg.disorder.get("pair_broadening", 0.0))
     xres = None
     if extrinsic:
         from .disorder import Disorder

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 import scipy.sparse.csgraph
 
 from . import parallel
@@ -258,3 +259,121 @@ def solve_dense(K, w, drive):
     S = S + rate.mean() * (Zs @ Zs.T)
     lam = scipy.linalg.solve(S, sw[:, None] * drive, assume_a="pos") / sw[:, None]
     return project(lam), rate
+
+
+# ----------------------------------------------------------------------------- smeared fallback
+class SmearedCollisionOperator:
+    r"""Fallback quadrature (spec seed-000 §3 step 3): uniform grid, Gaussian pair δ.
+
+    All states (k, n) of a uniform grid with :math:`|\epsilon-\mu|<W` carry the same measure
+    :math:`\nu=1/(N_kV_{\rm cell})`; the pair δ becomes a Gaussian of width ``pair_width``
+    evaluated between energy bins (width ``pair_width``/8) of the two states, so that
+
+    .. math::
+
+        K_{ij}=\kappa\,\omega_{ij}\,\nu\,g(E_{b(i)}-E_{b(j)}),\qquad 1/\tau_i=\sum_jK_{ij},
+
+    is exactly symmetric and conserves particles (row sums), as the spec requires of the
+    fallback; it factorizes through per-bin feature sums, O(N·D + n_bins²·D) per application.
+    The Boltzmann equation is solved with conjugate gradients (MPI-reduced dot products);
+    the constant zero mode is projected out.
+    """
+
+    def __init__(self, states: ShellStates, disorder, model, measure, pair_width):
+        self.states, self.kappa, self.nu = states, disorder.kappa, measure
+        self.blocks = disorder.orbital_blocks(model)
+        self.phi = disorder.features(states.c, self.blocks)
+        lo = parallel.sum_over_ranks(np.array([-states.energy.min(initial=np.inf)]))
+        hi = parallel.sum_over_ranks(np.array([states.energy.max(initial=-np.inf)]))
+        lo, hi = -float(np.max(-np.atleast_1d(lo))), float(np.max(hi))
+        h = pair_width / 8
+        edges = np.arange(lo - h, hi + 2 * h, h)
+        self.bin = np.clip(np.searchsorted(edges, states.energy) - 1, 0, len(edges) - 2)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        d = centres[:, None] - centres[None, :]
+        self.G = np.exp(-0.5 * (d / pair_width) ** 2) / (np.sqrt(2 * np.pi) * pair_width)
+        self.nbins = len(centres)
+        n = len(states.energy)
+        self.onehot = scipy.sparse.csr_matrix((np.ones(n), (self.bin, np.arange(n))), shape=(self.nbins, n))
+        self.rate = self.in_scattering(np.ones(len(states.energy)))
+        if np.any(self.rate <= 0):
+            raise ValueError("a state has zero out-scattering rate: disorder does not couple it")
+
+    def in_scattering(self, g):
+        """Σ_j K_ij g_j for g (N,) or (N, r)."""
+        g2 = g.reshape(len(g), -1)
+        out = np.empty(g2.shape)
+        for r in range(g2.shape[1]):
+            M = parallel.sum_over_ranks(self.onehot @ (g2[:, r, None] * self.phi))  # (n_bins, D)
+            T = self.G @ M
+            out[:, r] = np.einsum("nd,nd->n", self.phi, T[self.bin])
+        return (self.kappa * self.nu * out).reshape(g.shape)
+
+    def apply(self, g):
+        return self.rate.reshape((-1,) + (1,) * (g.ndim - 1)) * g - self.in_scattering(g)
+
+    def _project(self, x):
+        n = parallel.sum_over_ranks(np.array([float(len(x))]))[0]
+        return x - parallel.sum_over_ranks(x.sum(axis=0)) / n
+
+    def solve(self, drive, tol=1e-12, maxiter=10000):
+        """Λ with Λ/τ − KΛ = drive (N, r) by Jacobi-preconditioned CG, zero mode removed."""
+        b = self._project(drive)
+        x = b / self.rate[:, None]
+        r = b - self.apply(x)
+        z = r / self.rate[:, None]
+        p = z.copy()
+        rz = parallel.sum_over_ranks(np.sum(r * z, axis=0))
+        bnorm = np.sqrt(parallel.sum_over_ranks(np.sum(b * b, axis=0)))
+        for _ in range(maxiter):
+            if np.all(np.sqrt(parallel.sum_over_ranks(np.sum(r * r, axis=0))) <= tol * np.maximum(bnorm, 1e-300)):
+                break
+            Ap = self.apply(p)
+            pAp = parallel.sum_over_ranks(np.sum(p * Ap, axis=0))
+            alpha = np.where(pAp > 0, rz / np.where(pAp > 0, pAp, 1.0), 0.0)
+            x += alpha * p
+            r -= alpha * Ap
+            z = r / self.rate[:, None]
+            rz_new = parallel.sum_over_ranks(np.sum(r * z, axis=0))
+            p = z + np.where(rz > 0, rz_new / np.where(rz > 0, rz, 1.0), 0.0) * p
+            rz = rz_new
+        return self._project(x)
+
+    def dense_kernel(self, disorder, model):
+        """K_ij from explicit pair overlaps (serial reference)."""
+        c = self.states.c
+        g = self.G[self.bin][:, self.bin]
+        return self.kappa * self.nu * disorder.overlaps(c, c, self.blocks) * g
+
+
+def window_states(model, mu, grid, shift, window, energies=None, degen_thresh=DEGEN_THRESH, chunk=4096):
+    """States of the uniform grid with |ε − μ| < window (this rank's share), as :class:`ShellStates`.
+
+    ``weight`` holds the uniform measure 1/(N_k V_cell) of each state (1/Å³).
+    """
+    from .mesh import uniform
+    grid = np.asarray(grid, int)
+    if energies is None:
+        energies = model.energies_grid(grid, shift)
+    flat = energies.reshape(-1, energies.shape[-1])
+    kidx, band = np.nonzero(np.abs(flat - mu) < window)
+    part = parallel.my_slice(len(kidx))
+    kidx, band = kidx[part], band[part]
+    kpts = uniform(grid, shift)
+    nu = 1.0 / (np.prod(grid) * model.cell_volume)
+    E, V, C, keep = [], [], [], []
+    for i in range(0, len(kidx), chunk):
+        n = band[i:i + chunk]
+        r = np.arange(len(n))
+        H, dH = model.fourier_velocity(kpts[kidx[i:i + chunk]])
+        e, U = np.linalg.eigh(0.5 * (H + H.conj().transpose(0, 2, 1)))
+        u = U[r, :, n]
+        E.append(e[r, n])
+        V.append(np.real(np.einsum("ki,kaij,kj->ka", u.conj(), dH, u)))
+        C.append(u)
+        keep.append(np.sum(np.abs(e - e[r, n][:, None]) <= degen_thresh, axis=1) == 1)
+    nw = model.num_wann
+    E, V, C, keep = ((np.concatenate(x) for x in (E, V, C, keep)) if E else
+                     (np.zeros(0), np.zeros((0, 3)), np.zeros((0, nw), complex), np.zeros(0, bool)))
+    return ShellStates(mu=mu, k=kpts[kidx][keep], band=band[keep], weight=np.full(int(keep.sum()), nu),
+                       energy=E[keep], velocity=V[keep], c=C[keep], skipped=int((~keep).sum())), nu

@@ -22,7 +22,7 @@ SCHEMA = {
     "mesh": {"grid", "shift", "adaptive"},
     "fermi": {"energies", "range", "temperature", "broadening", "surface"},
     "calculate": {"quantities", "tau"},
-    "disorder": {"model", "strength", "companion_step"},
+    "disorder": {"model", "strength", "companion_step", "quadrature", "pair_broadening"},
     "torque": {"exchange", "axis"},
     "symmetry": {"mode", "magnetization", "symprec"},
     "output": {"file"},
@@ -193,6 +193,18 @@ def load(path) -> RunConfig:
             raise ConfigError(f"[disorder] model: expected 'cell', 'atom' or 'orbital', got {disorder['model']!r}")
         if not isinstance(disorder["strength"], (int, float)) or disorder["strength"] <= 0:
             raise ConfigError(f"[disorder] strength: expected u0^2 > 0 in eV^2*Å^3, got {disorder['strength']!r}")
+        if disorder.get("quadrature", "tetrahedron") not in ("tetrahedron", "smeared"):
+            raise ConfigError(f"[disorder] quadrature: expected 'tetrahedron' or 'smeared', got {disorder['quadrature']!r}")
+        if disorder.get("quadrature") == "smeared":
+            if not isinstance(disorder.get("pair_broadening"), (int, float)) or disorder["pair_broadening"] <= 0:
+                raise ConfigError("[disorder] pair_broadening: the smeared quadrature needs a width > 0 (eV) "
+                                  "for the pair delta function")
+            if temperature <= 0 and broadening is None:
+                raise ConfigError("[fermi] broadening: the smeared quadrature at T = 0 needs a Gaussian width (eV)")
+            other = [q for q in quantities if q in KINETIC and q != "conductivity_boltzmann"]
+            if other:
+                raise ConfigError(f"[disorder] quadrature: {other[0]} needs the tetrahedron quadrature; the smeared "
+                                  "fallback gives conductivity_boltzmann only")
     tau = calc.get("tau", 1.0)
     if isinstance(tau, bool) or not isinstance(tau, (int, float)) or tau <= 0:
         raise ConfigError(f"[calculate] tau: must be a number > 0 (fs), got {tau!r}")

@@ -87,11 +87,47 @@ def solve_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), energies=None,
                        sigma_const=_sigma(st.weight, v, tau_avg * v), tau_avg=tau_avg)
 
 
+def smeared_conductivity(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), width=0.02, pair_width=0.01,
+                         temperature=0.0, energies=None, degen_thresh=DEGEN_THRESH):
+    r"""Fallback Drude σ (S/m) on a uniform grid with smeared δ-functions (spec seed-000 §3 step 3).
+
+    Outer δ: Gaussian of standard deviation ``width`` (eV), or :math:`-\partial f/\partial\epsilon` at
+    ``temperature`` > 0; pair δ: Gaussian of ``pair_width`` (:class:`wkin.collision.SmearedCollisionOperator`).
+    Converge in grid and widths; the tetrahedron path (:func:`conductivity_boltzmann`) is preferred.
+    Returns (full, rta, constant_tau), each (3, 3).
+    """
+    from ..collision import SmearedCollisionOperator, window_states
+    outer = 12 * fermi.KB_EV * temperature if temperature > 0 else 6 * width
+    st, nu = window_states(model, mu, grid, shift, outer + 6 * pair_width, energies, degen_thresh)
+    op = SmearedCollisionOperator(st, disorder, model, nu, pair_width)
+    if temperature > 0:
+        W = nu * fermi.surface_weight(st.energy, [mu], "fermi-dirac", fermi.KB_EV * temperature)[:, 0]
+    else:
+        W = nu * fermi.surface_weight(st.energy, [mu], "gaussian", width)[:, 0]
+    v = st.velocity * VELOCITY_SI
+    lam = op.solve(v)
+    tau = 1.0 / op.rate
+    sums = parallel.sum_over_ranks(np.array([W.sum(), (W * op.rate).sum()]))
+    return _sigma(W, v, lam), _sigma(W, v, tau[:, None] * v), _sigma(W, v, (sums[0] / sums[1]) * v)
+
+
 def conductivity_boltzmann(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), temperature=0.0,
-                           degen_thresh=DEGEN_THRESH, nodes=24, keep_shells=False):
-    """Drude conductivity tensor (S/m) from the full Boltzmann equation, per Fermi energy."""
+                           degen_thresh=DEGEN_THRESH, nodes=24, keep_shells=False, quadrature="tetrahedron",
+                           width=0.02, pair_width=0.01):
+    """Drude conductivity tensor (S/m) from the full Boltzmann equation, per Fermi energy.
+
+    ``quadrature``: "tetrahedron" (exact on-shell points, preferred) or "smeared" (the fallback,
+    :func:`smeared_conductivity`, with Gaussian ``width`` / ``pair_width`` in eV).
+    """
     mu = np.atleast_1d(np.asarray(mu, float))
     energies = model.energies_grid(grid, shift)
+    if quadrature == "smeared":
+        res = [smeared_conductivity(model, disorder, m, grid, shift, width, pair_width, temperature, energies,
+                                    degen_thresh) for m in mu]
+        full, rta, const = (np.array([r[i] for r in res]) for i in range(3))
+        return BoltzmannResult(mu=mu, full=full, rta=rta, constant_tau=const, tau_avg=np.full(len(mu), np.nan))
+    if quadrature != "tetrahedron":
+        raise ValueError(f"[disorder] quadrature: expected 'tetrahedron' or 'smeared', got {quadrature!r}")
     out = {key: np.zeros((len(mu), 3, 3)) for key in ("full", "rta", "constant_tau")}
     tau_avg = np.zeros(len(mu))
     shells = []
