@@ -245,20 +245,12 @@ def solve_fourier(k_red, F, degen_thresh=DEGEN_THRESH) -> BandBatch:
 def from_eigenvectors(k_red, F, E, U, degen_thresh=DEGEN_THRESH) -> BandBatch:
     r"""Band quantities for given eigenpairs (any phases / basis inside degenerate groups).
 
-    The Wannier-gauge matrices come in phase convention II (no centres in the
-    Fourier phases). :math:`\bar A`, :math:`\bar\Omega` and D are returned in
-    convention I (phases :math:`e^{i\mathbf k\cdot(\mathbf R+\tau_j-\tau_i)}`,
-    the convention of WannierBerri), obtained exactly with
-    :math:`\tau^{(H)}_a=U^\dagger\tau_aU`:
-
-    .. math::
-
-        \bar A^{I}=\bar A-\tau^{(H)},\quad D^{I}=D-i\tau^{(H)},\quad
-        \bar\Omega^{I}_\gamma=\bar\Omega_\gamma-i[\tau^{(H)}_\alpha,\bar A_\beta]+i[\tau^{(H)}_\beta,\bar A_\alpha].
-
-    The full connection :math:`\bar A+iD` between different levels, and so
-    every non-degenerate result, is the same in both conventions; only the
-    matrices inside a degenerate group (where D is not defined) depend on it.
+    ``F`` holds ∂H, Ā and Ω̄ of the centre-phase convention (phases
+    :math:`e^{i\mathbf k\cdot(\mathbf R+\tau_j-\tau_i)}`, WannierBerri's "convention I") in the
+    basis of H's eigenvectors U (see ``TightBindingModel.fourier``), so D, Ā and Ω̄ come out in
+    that convention. The full connection :math:`\bar A+iD` between different levels, and so
+    every non-degenerate result, is the same in every convention; only the matrices inside a
+    degenerate group (where D is not defined) depend on it.
     """
     V = _rotate(U, F["dH"])
     Abar = _rotate(U, F["A"])
@@ -266,12 +258,6 @@ def from_eigenvectors(k_red, F, E, U, degen_thresh=DEGEN_THRESH) -> BandBatch:
     S = _rotate(U, F["S"]) if "S" in F else None
     dE = E[:, None, :] - E[:, :, None]  # [k, n, m] = e_m - e_n
     group = np.abs(dE) <= degen_thresh
-    Ud = U.conj().transpose(0, 2, 1)
-    tau = np.stack([(Ud * F["centres"][:, a]) @ U for a in range(3)], axis=1)
-    for g, (a, b) in enumerate(CYCLIC):
-        Obar[:, g] += (-1j * (tau[:, a] @ Abar[:, b] - Abar[:, b] @ tau[:, a])
-                       + 1j * (tau[:, b] @ Abar[:, a] - Abar[:, a] @ tau[:, b]))
-    Abar -= tau
     with np.errstate(divide="ignore", invalid="ignore"):
-        D = np.where(group[:, None], 0.0, V / np.where(group, 1.0, dE)[:, None] - 1j * tau)
+        D = np.where(group[:, None], 0.0, V / np.where(group, 1.0, dE)[:, None])
     return BandBatch(k=k_red, energies=E, U=U, V=V, D=D, Abar=Abar, Obar=Obar, S=S, group=group)

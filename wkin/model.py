@@ -146,17 +146,25 @@ class TightBindingModel:
 
     # ------------------------------------------------------------------ Fourier
     def _real_space_stack(self):
-        """All real-space blocks needed for one k-evaluation, as one (nR, ncomp·nw²) matrix.
+        r"""All real-space blocks needed for one k-evaluation, as one (nR, ncomp·nw²) matrix.
 
-        Components: H, iR_a H (3), A_a (3), Ω̄_γ (3), σ_a (3 if spin).
+        Components: H, :math:`i\rho_aH` (3), :math:`A^{\rm I}_a` (3), :math:`\bar\Omega^{\rm I}_\gamma` (3),
+        σ_a (3 if spin), with :math:`\boldsymbol\rho_{ij}(\mathbf R)=\mathbf R+\boldsymbol\tau_j-\boldsymbol\tau_i`
+        and :math:`A^{\rm I}(\mathbf R)=A(\mathbf R)-\boldsymbol\tau_i\delta_{ij}\delta_{\mathbf R0}`: the
+        derivative and position blocks of the centre-phase convention ("convention I",
+        WannierBerri's), represented in the Wannier90 phase basis (:meth:`fourier`).
         """
         if self._stack is None:
-            Rc = self.R_cart
+            nw = self.num_wann
+            shift = self.centres[None, :, :] - self.centres[:, None, :]  # τ_j − τ_i at [i, j]
+            rho = self.R_cart[:, :, None, None] + shift.transpose(2, 0, 1)[None]  # (nR, 3, nw, nw)
+            A = self.A_R.copy()
+            i0 = np.flatnonzero(np.all(self.R == 0, axis=1))[0]
+            A[i0][:, np.arange(nw), np.arange(nw)] -= self.centres.T
             blocks = [self.H_R[:, None]]
-            blocks.append(1j * Rc[:, :, None, None] * self.H_R[:, None])
-            blocks.append(self.A_R)
-            curl = np.stack([1j * (Rc[:, a, None, None] * self.A_R[:, b] - Rc[:, b, None, None] * self.A_R[:, a])
-                             for a, b in CYCLIC], axis=1)
+            blocks.append(1j * rho * self.H_R[:, None])
+            blocks.append(A)
+            curl = np.stack([1j * (rho[:, a] * A[:, b] - rho[:, b] * A[:, a]) for a, b in CYCLIC], axis=1)
             blocks.append(curl)
             if self.S_R is not None:
                 blocks.append(self.S_R)
@@ -172,9 +180,12 @@ class TightBindingModel:
 
         Returns
         -------
-        dict with ``H`` (nk,nw,nw) eV, ``dH`` (nk,3,nw,nw) eV·Å, ``A`` (nk,3,nw,nw) Å,
-        ``Obar`` (nk,3,nw,nw) Å² (curl of A, vector index γ) and, when spin is present,
-        ``S`` (nk,3,nw,nw).
+        dict with ``H`` (nk,nw,nw) eV (Wannier90 phases), and, in the centre-phase convention
+        transformed to the same basis (:math:`D\,X^{\rm I}D^\dagger`, :math:`D={\rm diag}(e^{i\mathbf k\cdot\boldsymbol\tau})`):
+        ``dH`` (nk,3,nw,nw) eV·Å, :math:`\partial_aH-i[\tau_a,H]`, whose band-diagonal elements are the
+        band velocities; ``A`` (nk,3,nw,nw) Å, the position matrix minus the centres; ``Obar``
+        (nk,3,nw,nw) Å², its curl (vector index γ); and, when spin is present, ``S`` (nk,3,nw,nw).
+        The full interband Berry connection Ā + iD built from them is the same in every convention.
         """
         k_red = np.atleast_2d(np.asarray(k_red, float))
         phase = np.exp(2j * np.pi * (k_red @ self.R.T))
@@ -184,7 +195,7 @@ class TightBindingModel:
         """Split (nk, ncomp·nw²) Fourier sums into the named matrices."""
         nw = self.num_wann
         out = flat.reshape(len(flat), -1, nw, nw)
-        res = {"H": out[:, 0], "dH": out[:, 1:4], "A": out[:, 4:7], "Obar": out[:, 7:10], "centres": self.centres}
+        res = {"H": out[:, 0], "dH": out[:, 1:4], "A": out[:, 4:7], "Obar": out[:, 7:10]}
         if self.S_R is not None:
             res["S"] = out[:, 10:13]
         return res
