@@ -59,8 +59,7 @@ import argparse
 import os
 import sys
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+from common import THREAD_VARS, limit_threads  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -100,8 +99,7 @@ def parse_args(argv=None):
 
 ARGS = parse_args() if __name__ == "__main__" else None
 if ARGS is not None:  # before numpy is imported
-    for _v in THREAD_VARS:
-        os.environ[_v] = str(ARGS.threads)
+    limit_threads(ARGS.threads)
 
 import cProfile  # noqa: E402
 import io  # noqa: E402

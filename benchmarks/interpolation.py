@@ -38,8 +38,7 @@ import argparse
 import os
 import sys
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+from common import THREAD_VARS, limit_threads, rates  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -71,10 +70,7 @@ def parse_args(argv=None):
 
 ARGS = parse_args() if __name__ == "__main__" else None
 if ARGS is not None:  # must happen before numpy (or anything that imports it) is loaded
-    for _v in THREAD_VARS:
-        os.environ[_v] = str(ARGS.threads)
-    if not ARGS.no_pin and hasattr(os, "sched_setaffinity"):  # inherited by postw90
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[-ARGS.threads:])
+    limit_threads(ARGS.threads, pin=not ARGS.no_pin)  # pinning is inherited by postw90
 
 import contextlib  # noqa: E402
 import gzip  # noqa: E402
@@ -394,11 +390,7 @@ def main(args):
     print()
     print(f"{'code':<13s} {'grid':>5s} {'wall s':>8s} {'cpu s':>8s} {'k/s wall':>9s} {'k/s cpu':>9s} "
           f"{'wkin/code':>9s} {'(cpu)':>6s}  {'AHC S/cm: σ_yz':>14s} {'σ_zx':>10s} {'σ_xy':>10s}  notes")
-    rate, crate = {}, {}
-    for key, r in results.items():
-        npts = key[1] ** 3 - (8 if "setup" in r else 0)
-        rate[key] = npts / (r["t"] - r.get("setup", 0.0))
-        crate[key] = npts / (r["cpu"] - r.get("setup_cpu", 0.0))
+    rate, crate = rates(results)
     for key, r in results.items():
         name, g = key
         w = ("wkin", g)
