@@ -126,3 +126,32 @@ def test_extrinsic_response_two_ranks_equal_serial(tmp_path):
             for piece in a[group]:
                 x, y = a[group][piece][:], b[group][piece][:]
                 assert np.abs(x - y).max() <= 1e-12 * max(np.abs(x).max(), 1e-300), (group, piece)
+
+
+SMEARED = """
+[model]
+builtin = "rashba_exchange"
+params = {{ alpha = 0.3, J = 0.1 }}
+[mesh]
+grid = [80, 80, 1]
+shift = [0.5, 0.5, 0]
+[fermi]
+energies = [0.8]
+broadening = 0.03
+[calculate]
+quantities = ["conductivity_boltzmann"]
+[disorder]
+model = "cell"
+strength = 0.05
+quadrature = "smeared"
+pair_broadening = 0.015
+[output]
+file = "{out}"
+"""
+
+
+def test_smeared_boltzmann_two_ranks_equal_serial(tmp_path):
+    serial, mpi = _serial_and_two_ranks(tmp_path, SMEARED)
+    with h5py.File(serial) as a, h5py.File(mpi) as b:
+        x, y = a["conductivity_boltzmann/value"][:], b["conductivity_boltzmann/value"][:]
+        assert np.abs(x - y).max() <= 1e-10 * np.abs(x).max()

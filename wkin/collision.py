@@ -70,6 +70,17 @@ class ShellStates:
     spin: np.ndarray | None = None  # (N, 3) ⟨σ⟩
 
 
+def _band_states(model, k, band, degen_thresh):
+    """Energy, velocity ∂ε/∂k, eigenvector and degeneracy flag of one band per k, from H and ∂H only."""
+    H, dH = model.fourier_velocity(k)
+    e, U = np.linalg.eigh(0.5 * (H + H.conj().transpose(0, 2, 1)))
+    r = np.arange(len(band))
+    u = U[r, :, band]
+    velocity = np.real(np.einsum("ki,kaij,kj->ka", u.conj(), dH, u))
+    degenerate = np.sum(np.abs(e - e[r, band][:, None]) <= degen_thresh, axis=1) > 1
+    return e[r, band], velocity, u, degenerate
+
+
 def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096, interband=False):
     """Diagonalise at the Fermi-surface points of this rank's share and keep the crossing band.
 
@@ -92,14 +103,9 @@ def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096, interband=Fal
     for i in range(0, len(k), chunk):
         n = band[i:i + chunk]
         r = np.arange(len(n))
-        if not interband:  # energies, eigenvector and velocity of one band: H and ∂H only
-            H, dH = model.fourier_velocity(k[i:i + chunk])
-            e, U = np.linalg.eigh(0.5 * (H + H.conj().transpose(0, 2, 1)))
-            u = U[r, :, n]
-            E.append(e[r, n])
-            V.append(np.real(np.einsum("ki,kaij,kj->ka", u.conj(), dH, u)))
-            C.append(u)
-            deg.append(np.sum(np.abs(e - e[r, n][:, None]) <= degen_thresh, axis=1) > 1)
+        if not interband:
+            for lst, x in zip((E, V, C, deg), _band_states(model, k[i:i + chunk], n, degen_thresh)):
+                lst.append(x)
             continue
         b = solve(model, k[i:i + chunk], degen_thresh)
         E.append(b.energies[r, n])
@@ -283,9 +289,9 @@ class SmearedCollisionOperator:
         self.states, self.kappa, self.nu = states, disorder.kappa, measure
         self.blocks = disorder.orbital_blocks(model)
         self.phi = disorder.features(states.c, self.blocks)
-        lo = parallel.sum_over_ranks(np.array([-states.energy.min(initial=np.inf)]))
-        hi = parallel.sum_over_ranks(np.array([states.energy.max(initial=-np.inf)]))
-        lo, hi = -float(np.max(-np.atleast_1d(lo))), float(np.max(hi))
+        bounds = parallel.gather_concat(np.array([[states.energy.min(initial=np.inf),
+                                                   states.energy.max(initial=-np.inf)]]))
+        lo, hi = float(bounds[:, 0].min()), float(bounds[:, 1].max())  # global energy range of the states
         h = pair_width / 8
         edges = np.arange(lo - h, hi + 2 * h, h)
         self.bin = np.clip(np.searchsorted(edges, states.energy) - 1, 0, len(edges) - 2)
@@ -363,15 +369,11 @@ def window_states(model, mu, grid, shift, window, energies=None, degen_thresh=DE
     nu = 1.0 / (np.prod(grid) * model.cell_volume)
     E, V, C, keep = [], [], [], []
     for i in range(0, len(kidx), chunk):
-        n = band[i:i + chunk]
-        r = np.arange(len(n))
-        H, dH = model.fourier_velocity(kpts[kidx[i:i + chunk]])
-        e, U = np.linalg.eigh(0.5 * (H + H.conj().transpose(0, 2, 1)))
-        u = U[r, :, n]
-        E.append(e[r, n])
-        V.append(np.real(np.einsum("ki,kaij,kj->ka", u.conj(), dH, u)))
+        e, v, u, degenerate = _band_states(model, kpts[kidx[i:i + chunk]], band[i:i + chunk], degen_thresh)
+        E.append(e)
+        V.append(v)
         C.append(u)
-        keep.append(np.sum(np.abs(e - e[r, n][:, None]) <= degen_thresh, axis=1) == 1)
+        keep.append(~degenerate)
     nw = model.num_wann
     E, V, C, keep = ((np.concatenate(x) for x in (E, V, C, keep)) if E else
                      (np.zeros(0), np.zeros((0, 3)), np.zeros((0, nw), complex), np.zeros(0, bool)))
