@@ -59,7 +59,7 @@ import argparse
 import os
 import sys
 
-from common import THREAD_VARS, limit_threads  # noqa: E402
+from common import THREAD_VARS, cpu_model, limit_threads  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -238,15 +238,7 @@ def child(args):
 
 # ---------------------------------------------------------------------------- driver
 def machine_info(threads):
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
     mem = "unknown"
     try:
         with open("/proc/meminfo") as f:

@@ -66,7 +66,7 @@ import argparse
 import os
 import sys
 
-from common import limit_threads, rates  # noqa: E402
+from common import limit_threads, rates, strip_postw90_tasks  # noqa: E402
 PIPELINE = "python interfaces/qe_wannier90/run_pipeline.py Te --workdir DIR --postw90"
 
 
@@ -219,15 +219,8 @@ def uhu_formatted(seed):
 
 
 # ---------------------------------------------------------------------------- postw90
-#: postw90 tasks and their parameters (stripped from the seed's .win; uhu_formatted is kept)
-POSTW90_KEYS = re.compile(
-    r"(?i)^\s*(berry\w*|kubo\w*|dos\w*|kpath\w*|kslice\w*|gyrotropic\w*|boltz\w*|geninterp\w*|spin_\w*|"
-    r"shc\w*|sc_\w*|fermi_energy\w*|num_elec_per_state|kmesh\w*|adpt_smr\w*|smr_\w*|use_ws_distance|"
-    r"iprint|timing_level|transl_inv|spn_formatted|wanint_kpoint_file|effective_model|optics_\w*)\b")
-
-
 def postw90_win(text, ef, eta, n):
-    keep = [ln for ln in text.splitlines() if not POSTW90_KEYS.match(ln)]
+    keep = strip_postw90_tasks(text, keep_uhu=True)
     keep += ["", "! --- added by benchmarks/gyrotropic_te.py ---",
              "gyrotropic = true", "gyrotropic_task = -k", f"gyrotropic_kmesh = {n} {n} {n}",
              f"fermi_energy = {ef!r}", f"gyrotropic_smr_fixed_en_width = {eta!r}", "gyrotropic_smr_max_arg = 5",

@@ -38,7 +38,7 @@ import argparse
 import os
 import sys
 
-from common import THREAD_VARS, limit_threads, rates  # noqa: E402
+from common import THREAD_VARS, cpu_model, limit_threads, rates, strip_postw90_tasks  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -97,15 +97,7 @@ S_PER_M_TO_S_PER_CM = 1e-2
 
 # ---------------------------------------------------------------------------- machine info
 def machine_info(threads):
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
     blas = "unknown"
     try:
         cfg = np.show_config(mode="dicts")
@@ -218,16 +210,9 @@ def run_wb(wb, system, ef, n, nkfft, workdir):
 
 
 # ---------------------------------------------------------------------------- postw90
-POSTW90_KEYS = re.compile(
-    r"(?i)^\s*(berry\w*|kubo\w*|dos\w*|kpath\w*|kslice\w*|gyrotropic\w*|boltz\w*|geninterp\w*|spin_\w*|"
-    r"shc\w*|sc_\w*|fermi_energy\w*|num_elec_per_state|kmesh\w*|adpt_smr\w*|smr_\w*|use_ws_distance|"
-    r"iprint|timing_level|transl_inv|uhu_formatted|spn_formatted|wanint_kpoint_file|"
-    r"effective_model|optics_\w*)\b")
-
-
 def postw90_win(text, ef, n, ws):
     """The seed's .win with every postw90 task removed and a single AHC task added."""
-    keep = [ln for ln in text.splitlines() if not POSTW90_KEYS.match(ln)]
+    keep = strip_postw90_tasks(text)
     keep += ["", "! --- added by benchmarks/interpolation.py ---",
              "berry = true", "berry_task = ahc", f"berry_kmesh = {n} {n} {n}",
              "berry_curv_adpt_kmesh = 1", f"fermi_energy = {ef!r}",
