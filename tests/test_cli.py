@@ -87,6 +87,8 @@ def test_ohmic_is_linear_in_tau(workdir):
     (("\"dos\",", "\"conductivity_boltzmann\","), "[disorder]"),
     (("[output]", "[disorder]\nmodel = \"cell\"\nstrength = 1.0\nquadrature = \"smeared\"\n[output]"),
      "[disorder] pair_broadening"),
+    (("[output]", "[disorder]\nmodel = \"cell\"\nstrength = 1.0\nthird_moment = 0.1\n[output]"),
+     "[disorder] third_moment"),
 ])
 def test_bad_config_gives_one_line_error(workdir, capsys, edit, message):
     path, _ = workdir

@@ -123,7 +123,7 @@ def test_pieces_sum_to_total_and_torque_is_m_cross_spin():
     ahc = integrate(model, ["ahc", "spin_intrinsic"], Occupations(mu=[0.1], broadening=0.01), [200, 200, 1]).values
     out = extrinsic_responses(model, Disorder("cell", 0.01), [0.1], [200, 200, 1], spin=True, intrinsic=ahc)
     a = out["ahe_extrinsic"]
-    total = a["drude"] + a["intrinsic"] + a["extrinsic_velocity"] + a["side_jump"] + a["skew"]
+    total = a["drude"] + a["intrinsic"] + a["extrinsic_velocity"] + a["side_jump"] + a["skew"] + a["skew_third_order"]
     assert np.array_equal(total, a["total"])
     assert np.allclose(a["skew"], a["skew_fermi_sheet"] + a["skew_companion"], rtol=1e-12)
     assert np.allclose(a["intrinsic"], 100 * ahc["ahc"])

@@ -111,6 +111,7 @@ quantities = ["ahe_extrinsic", "spin_density", "spin_orbit_torque"]
 [disorder]
 model = "cell"
 strength = 0.01
+third_moment = 0.001
 [torque]
 exchange = 0.05
 axis = [0, 0, 1]

@@ -74,21 +74,21 @@ def cmd_run(args):
         res = integrate(model, intrinsic, occ, cfg.grid, cfg.shift, params={"tau_fs": cfg.tau_fs},
                         adaptive=cfg.adaptive, degen_thresh=degen)
     bres = None
-    if kinetic:
+    if kinetic or extrinsic:
         from .disorder import Disorder
+        disorder = Disorder(cfg.disorder["model"], float(cfg.disorder["strength"]),
+                            third_moment=float(cfg.disorder.get("third_moment", 0.0)))
+    if kinetic:
         from .response.boltzmann import conductivity_boltzmann
         smeared = cfg.disorder.get("quadrature", "tetrahedron") == "smeared"
-        bres = conductivity_boltzmann(model, Disorder(cfg.disorder["model"], float(cfg.disorder["strength"])),
-                                      cfg.mu, cfg.grid, cfg.shift, cfg.temperature, degen_thresh=degen,
+        bres = conductivity_boltzmann(model, disorder, cfg.mu, cfg.grid, cfg.shift, cfg.temperature, degen_thresh=degen,
                                       keep_shells="scattering_rate" in kinetic,
                                       quadrature="smeared" if smeared else "tetrahedron",
                                       width=cfg.broadening or 0.0, pair_width=cfg.disorder.get("pair_broadening", 0.0))
     xres = None
     if extrinsic:
-        from .disorder import Disorder
         from .response.extrinsic import extrinsic_responses, spin_orbit_torque
-        xres = extrinsic_responses(model, Disorder(cfg.disorder["model"], float(cfg.disorder["strength"])),
-                                   cfg.mu, cfg.grid, cfg.shift, spin=spin_needed,
+        xres = extrinsic_responses(model, disorder, cfg.mu, cfg.grid, cfg.shift, spin=spin_needed,
                                    companion_step=float(cfg.disorder.get("companion_step", 0.1)),
                                    degen_thresh=degen, intrinsic={q: res.values[q] for q in sea_for_extrinsic})
         if "spin_orbit_torque" in extrinsic:

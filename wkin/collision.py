@@ -30,6 +30,12 @@ no relaxation-time approximation — in two ways that must agree:
 
 Zero modes are projected out of drives and solutions
 (:math:`\sum_{i\in c}w_i\Lambda_i=0` on each component c).
+
+With a third disorder cumulant (:attr:`wkin.disorder.Disorder.third_moment`) the kernel gains
+the antisymmetric part :math:`K^A` (:meth:`CollisionOperator.skew_in_scattering`); the
+kinetic equation becomes :math:`(L-K^A)\Lambda=\mathbf v` (seed-002 §2.5: :math:`I^A=
++\partial_\epsilon f^0K^A\phi`), which :mod:`wkin.response.extrinsic` solves to first order in
+:math:`u_1^3`, :math:`\Lambda^{sk3}=L^{-1}K^A\Lambda`.
 """
 
 from __future__ import annotations
@@ -162,11 +168,37 @@ class CollisionOperator:
         self.rate = self.kappa * self.phi @ self.p  # 1/τ_i in 1/s
         if np.any(self.rate <= 0):
             raise ValueError("a Fermi-surface state has zero out-scattering rate: disorder does not couple it")
+        self.kappa3 = disorder.kappa3
+        # shell matrices Π_b P Π_b, P = Σ_j w_j |u_j⟩⟨u_j| (1/(eV·Å³))
+        u = states.c
+        self.P = [parallel.sum_over_ranks(np.einsum("j,ja,jb->ab", self.w, u[:, b], u[:, b].conj()))
+                  for b in self.blocks]
 
     def in_scattering(self, g):
         """Σ_j K_ij g_j for g of shape (N,) or (N, r)."""
         return self.kappa * self.phi @ parallel.sum_over_ranks(self.phi.T @ (self.w[:, None] * g.reshape(len(g), -1))
                                                               ).reshape((-1,) + g.shape[1:])
+
+    def skew_in_scattering(self, g):
+        r"""Antisymmetric (third-cumulant) in-scattering :math:`(K^Ag)_i=\sum_jw_jw^A_{ij}g_j`, g (N,) or (N, r).
+
+        Spec seed-002 §2.2–2.3, separable form: with :math:`M_b[g]=\sum_jw_jg_j\Pi_b|u_j\rangle\langle u_j|\Pi_b`,
+
+        .. math::
+
+            (K^Ag)_i=\kappa_3\sum_b\mathrm{Im}\langle u_i|\Pi_bP\Pi_b\,M_b[g]|u_i\rangle .
+
+        :math:`w_iK^A_{ij}` is antisymmetric and :math:`\sum_iw_i(K^Ag)_i=0=K^A1` (optical theorem,
+        seed-002 Eq. 35) exactly, because P is built from the same weights. O(N·nw²) per column; 1/s × g.
+        """
+        g2 = g.reshape(len(g), -1)
+        u, out = self.states.c, np.zeros(g2.shape)
+        for b, P in zip(self.blocks, self.P):
+            ub = u[:, b]
+            M = parallel.sum_over_ranks(np.einsum("j,jr,ja,jb->rab", self.w, g2, ub, ub.conj()))
+            PM = np.einsum("ab,rbc->rac", P, M)
+            out += np.imag(np.einsum("na,rab,nb->nr", ub.conj(), PM, ub))
+        return (self.kappa3 * out).reshape(g.shape)
 
     def apply(self, g):
         """L g = g/τ − K g."""
@@ -218,9 +250,8 @@ class CollisionOperator:
         """
         u, w = self.states.c, self.w
         out = np.zeros(xi.shape[:2])
-        for b in self.blocks:
+        for b, P in zip(self.blocks, self.P):
             ub, xb = u[:, b], xi[:, :, b]
-            P = parallel.sum_over_ranks(np.einsum("j,ja,jb->ab", w, ub, ub.conj()))
             Cx = parallel.sum_over_ranks(np.einsum("j,jra,jb->rab", w, xb, ub.conj()))
             out += np.real(np.einsum("nra,ab,nb->nr", xb.conj(), P, ub)
                            - np.einsum("na,rab,nb->nr", ub.conj(), Cx, ub))

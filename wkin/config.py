@@ -22,7 +22,7 @@ SCHEMA = {
     "mesh": {"grid", "shift", "adaptive"},
     "fermi": {"energies", "range", "temperature", "broadening", "surface"},
     "calculate": {"quantities", "tau"},
-    "disorder": {"model", "strength", "companion_step", "quadrature", "pair_broadening"},
+    "disorder": {"model", "strength", "third_moment", "companion_step", "quadrature", "pair_broadening"},
     "torque": {"exchange", "axis"},
     "symmetry": {"mode", "magnetization", "symprec"},
     "output": {"file"},
@@ -193,6 +193,12 @@ def load(path) -> RunConfig:
             raise ConfigError(f"[disorder] model: expected 'cell', 'atom' or 'orbital', got {disorder['model']!r}")
         if not isinstance(disorder["strength"], (int, float)) or disorder["strength"] <= 0:
             raise ConfigError(f"[disorder] strength: expected u0^2 > 0 in eV^2*Å^3, got {disorder['strength']!r}")
+        if not isinstance(disorder.get("third_moment", 0.0), (int, float)):
+            raise ConfigError(f"[disorder] third_moment: expected u1^3 in eV^3*Å^6 (a number), "
+                              f"got {disorder['third_moment']!r}")
+        if disorder.get("third_moment", 0.0) and not any(q in EXTRINSIC for q in quantities):
+            raise ConfigError("[disorder] third_moment: the third cumulant enters only the skew_third_order pieces of "
+                              + ", ".join(EXTRINSIC) + "; none of them is requested")
         if disorder.get("quadrature", "tetrahedron") not in ("tetrahedron", "smeared"):
             raise ConfigError(f"[disorder] quadrature: expected 'tetrahedron' or 'smeared', got {disorder['quadrature']!r}")
         if disorder.get("quadrature") == "smeared":

@@ -1,4 +1,4 @@
-r"""Scalar (spin-independent) Gaussian disorder models as correlators with a low-rank factorization.
+r"""Scalar (spin-independent) white-noise disorder models as correlators with a low-rank factorization.
 
 A white-noise potential with strength :math:`u_0^2=n_iV_0^2` (eV²·Å³; for a
 layered 2D model the 3D value, :math:`u^2_{0,2D}=u_0^2/c`) gives the Born
@@ -29,6 +29,22 @@ of Hermitian matrices gives feature vectors :math:`\phi_n(\mathbf k)` of length
 :math:`D=\sum_b n_b^2` with
 :math:`\sum_b|\langle c|\Pi_b|c'\rangle|^2=\phi\cdot\phi'`, so every kernel
 application costs O(N·D) and never needs the N×N matrix.
+
+Non-Gaussian disorder (spec seed-002 §2.2, P9): point impurities
+:math:`V_0\sum_i\delta(\mathbf r-\mathbf R_i)` have, besides the second cumulant
+:math:`u_0^2=n_iV_0^2`, the third cumulant :math:`u_1^3=n_iV_0^3` (``third_moment``,
+eV³·Å⁶; a layered 2D model takes the 3D value, :math:`u^3_{1,2D}=u_1^3/c^2`). It gives
+the leading antisymmetric scattering rate (second Born term of the single-impurity
+T-matrix), per block b of the model with independent potentials,
+
+.. math::
+
+    w^A_{\mathbf p\mathbf p'}=\kappa_3\sum_b\mathrm{Im}\big[\langle c_{\mathbf p'}|\Pi_b|c_{\mathbf p}\rangle
+        \langle c_{\mathbf p}|\Pi_bP(\epsilon_{\mathbf p})\Pi_b|c_{\mathbf p'}\rangle\big],\qquad
+    \kappa_3=\frac{(2\pi)^2u_1^3}{\hbar},
+
+with :math:`P(\varepsilon)=\sum_n\int(d\mathbf k)\delta(\varepsilon-\epsilon_{n\mathbf k})|c\rangle\langle c|`
+the shell matrix (:meth:`wkin.collision.CollisionOperator.skew_in_scattering`).
 """
 
 from __future__ import annotations
@@ -46,29 +62,39 @@ MODELS = ("cell", "atom", "orbital")
 
 @dataclass
 class Disorder:
-    """Gaussian white-noise scalar disorder.
+    """White-noise scalar disorder: Gaussian part u0², optional third cumulant u1³.
 
     Parameters
     ----------
     model : "cell" | "atom" | "orbital"
-    strength : u0² in eV²·Å³
+    strength : u0² = n_i V0² in eV²·Å³
     blocks : optional list of orbital-index lists (overrides the grouping of ``model``)
+    third_moment : u1³ = n_i V0³ in eV³·Å⁶ (signed; 0 = Gaussian disorder). It enters only the
+        non-Gaussian skew scattering (``skew_third_order`` pieces of the extrinsic responses).
     """
 
     model: str
     strength: float
     blocks: list | None = None
+    third_moment: float = 0.0
 
     def __post_init__(self):
         if self.model not in MODELS:
             raise ValueError(f"[disorder] model: expected one of {', '.join(MODELS)}, got {self.model!r}")
         if not self.strength > 0:
             raise ValueError(f"[disorder] strength: u0^2 must be > 0 eV^2*Å^3, got {self.strength}")
+        if not np.isfinite(self.third_moment):
+            raise ValueError(f"[disorder] third_moment: u1^3 must be a finite number in eV^3*Å^6, got {self.third_moment}")
 
     @property
     def kappa(self):
         """κ = 2π u0²/ħ in eV·Å³/s: rate = κ × (weights in 1/(eV·Å³)) × overlaps."""
         return 2 * np.pi * self.strength / HBAR_EVS
+
+    @property
+    def kappa3(self):
+        """κ₃ = (2π)² u1³/ħ in eV²·Å⁶/s: antisymmetric rate = κ₃ × Im[overlap × ⟨c|P|c'⟩] (P in 1/(eV·Å³))."""
+        return (2 * np.pi) ** 2 * self.third_moment / HBAR_EVS
 
     def orbital_blocks(self, model):
         """Lists of Wannier-orbital indices forming the blocks Π_b."""

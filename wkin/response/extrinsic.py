@@ -22,7 +22,11 @@ With the exact Boltzmann solution :math:`n^{(-1)}=-e\mathbf E\cdot\Lambda` (:mod
   :math:`+e\sum_iw_iA_{a,i}\Lambda^{\beta}_{b,i}`;
 - ``skew`` (:math:`J_0n^{(sk)}=-J_{sk}`, :math:`J_{sk}=\mathcal P\mathcal K(\mathcal T[-\mathcal QJ_0n^{(-1)}])`
   in the outer-energy form, Fermi sheet plus companion shells, §2.7 and §3 step 8):
-  see :func:`skew_scattering`.
+  see :func:`skew_scattering`. This is the Gaussian ("intrinsic") skew scattering, independent of u0²;
+- ``skew_third_order``: conventional skew scattering from the third disorder cumulant
+  :math:`u_1^3` (spec seed-002 §2.2–2.5; Sinitsyn et al., PRB 75, 045315 (2007)), first order in
+  :math:`u_1^3`: :math:`-e\sum_iw_iA_{a,i}\Lambda^{sk3}_{b,i}`, :math:`\Lambda^{sk3}=L^{-1}K^A\Lambda`
+  (:meth:`wkin.collision.CollisionOperator.skew_in_scattering`); ∝ :math:`u_1^3/u_0^4`, zero for Gaussian disorder.
 
 The current is :math:`\mathbf j=-e\langle\mathbf v\rangle`, so
 :math:`\sigma_{ab}=-e\langle v_a\rangle/E_b` in S/m; the spin density is
@@ -30,7 +34,7 @@ The current is :math:`\mathbf j=-e\langle\mathbf v\rangle`, so
 1/(V·m²) — multiply by ħ/2 for angular momentum. The intrinsic (Fermi-sea) parts
 come from :mod:`wkin.response.intrinsic` (``ahc``, ``spin_intrinsic``).
 Identities (spec §3 step 10): :math:`\sigma^{sj}_{ab}=-\sigma^{ext}_{ba}`; every piece but
-the Drude/Edelstein one is independent of u0².
+the Drude/Edelstein one and ``skew_third_order`` is independent of u0².
 """
 
 from __future__ import annotations
@@ -45,9 +49,6 @@ from ..bands import DEGEN_THRESH, solve
 from ..collision import CollisionOperator, shell_states
 from ..disorder import HBAR_EVS
 from .boltzmann import VELOCITY_SI, WEIGHT_SI
-
-PIECES = ("drude", "extrinsic", "side_jump", "skew", "skew_sheet", "skew_companion")
-
 
 @dataclass
 class ShellResponse:
@@ -79,6 +80,8 @@ def response_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), energies=No
     lam = op.solve(v)
     beta = op.project_diagonal(st.xi_connection) * 1e-10  # Å/s → m/s
     lam_beta = op.solve(beta)
+    # non-Gaussian skew scattering, first order in u1³: (L − K^A)Λ = v → Λ^sk3 = L⁻¹K^AΛ
+    lam_sk3 = op.solve(op.skew_in_scattering(lam)) if op.kappa3 else np.zeros_like(lam)
     per_obs = {"velocity": (v, beta)}
     if "spin" in observables:
         per_obs["spin"] = (st.spin, op.project_diagonal(st.xi_spin))  # γ = PK(T[s]), dimensionless
@@ -88,7 +91,8 @@ def response_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), energies=No
     for name in observables:
         A, pkA = per_obs[name]
         out.pieces[name] = {"drude": -e * _pair_sum(w, A, lam), "extrinsic": -e * _pair_sum(w, pkA, lam),
-                            "side_jump": e * _pair_sum(w, A, lam_beta)}
+                            "side_jump": e * _pair_sum(w, A, lam_beta),
+                            "skew_third_order": -e * _pair_sum(w, A, lam_sk3)}
         drives[name] = A
     if skew:
         sheet, comp, nshell = skew_scattering(model, disorder, st, op, lam, drives, grid, shift, energies,
@@ -118,7 +122,7 @@ class _ShellMatrices:
 
 def _shell_matrices(op, lams):
     u, w = op.states.c, op.w
-    P = [parallel.sum_over_ranks(np.einsum("j,ja,jb->ab", w, u[:, b], u[:, b].conj())) for b in op.blocks]
+    P = op.P
     M = {name: [parallel.sum_over_ranks(np.einsum("j,jr,ja,jb->rab", w, lam, u[:, b], u[:, b].conj()))
                 for b in op.blocks] for name, lam in lams.items()}
     m = {name: parallel.sum_over_ranks(op.phi.T @ (w[:, None] * lam)).T for name, lam in lams.items()}
@@ -274,8 +278,8 @@ def extrinsic_responses(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), spin=F
     ``intrinsic``: dict with the Fermi-sea values per μ, ``ahc`` (S/cm, converted here) and
     ``spin_intrinsic`` (from :func:`wkin.integrate.integrate` on the uniform mesh).
     Returns ``{"ahe_extrinsic": {piece: (n_mu, 3, 3)}, "spin_density": {...}}`` with the
-    public piece names (``drude, intrinsic, extrinsic_velocity, side_jump, skew, total`` and
-    ``edelstein, intrinsic, extrinsic, side_jump, skew, total``) plus the skew diagnostics
+    public piece names (``drude, intrinsic, extrinsic_velocity, side_jump, skew, skew_third_order, total``
+    and ``edelstein, intrinsic, extrinsic, side_jump, skew, skew_third_order, total``) plus the skew diagnostics
     ``skew_fermi_sheet`` and ``skew_companion``; the pieces sum exactly to ``total``.
     """
     mu = np.atleast_1d(np.asarray(mu, float))
@@ -297,8 +301,8 @@ def extrinsic_responses(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), spin=F
             else np.zeros((len(mu), 3, 3))
     if "spin_density" in out:
         out["spin_density"]["intrinsic"] = np.asarray(intrinsic.get("spin_intrinsic", np.zeros((len(mu), 3, 3))))
-    main = {"ahe_extrinsic": ("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew"),
-            "spin_density": ("edelstein", "intrinsic", "extrinsic", "side_jump", "skew")}
+    main = {"ahe_extrinsic": ("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew", "skew_third_order"),
+            "spin_density": ("edelstein", "intrinsic", "extrinsic", "side_jump", "skew", "skew_third_order")}
     for group, pieces in out.items():
         pieces["total"] = sum(pieces[p] for p in main[group])
     return out
