@@ -112,6 +112,7 @@ quantities = ["ahe_extrinsic", "spin_density", "spin_orbit_torque"]
 model = "cell"
 strength = 0.01
 third_moment = 0.001
+omitted_term = true
 [torque]
 exchange = 0.05
 axis = [0, 0, 1]

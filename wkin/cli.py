@@ -90,7 +90,8 @@ def cmd_run(args):
         from .response.extrinsic import extrinsic_responses, spin_orbit_torque
         xres = extrinsic_responses(model, disorder, cfg.mu, cfg.grid, cfg.shift, spin=spin_needed,
                                    companion_step=float(cfg.disorder.get("companion_step", 0.1)),
-                                   degen_thresh=degen, intrinsic={q: res.values[q] for q in sea_for_extrinsic})
+                                   degen_thresh=degen, intrinsic={q: res.values[q] for q in sea_for_extrinsic},
+                                   omitted=bool(cfg.disorder.get("omitted_term", False)))
         if "spin_orbit_torque" in extrinsic:
             xres["spin_orbit_torque"] = {p: spin_orbit_torque(v, cfg.torque["exchange"], cfg.torque["axis"])
                                          for p, v in xres["spin_density"].items()}

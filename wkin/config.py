@@ -22,7 +22,8 @@ SCHEMA = {
     "mesh": {"grid", "shift", "adaptive"},
     "fermi": {"energies", "range", "temperature", "broadening", "surface"},
     "calculate": {"quantities", "tau"},
-    "disorder": {"model", "strength", "third_moment", "companion_step", "quadrature", "pair_broadening"},
+    "disorder": {"model", "strength", "third_moment", "companion_step", "quadrature", "pair_broadening",
+                 "omitted_term"},
     "torque": {"exchange", "axis"},
     "symmetry": {"mode", "magnetization", "symprec"},
     "output": {"file"},
@@ -199,6 +200,8 @@ def load(path) -> RunConfig:
         if disorder.get("third_moment", 0.0) and not any(q in EXTRINSIC for q in quantities):
             raise ConfigError("[disorder] third_moment: the third cumulant enters only the skew_third_order pieces of "
                               + ", ".join(EXTRINSIC) + "; none of them is requested")
+        if not isinstance(disorder.get("omitted_term", False), bool):
+            raise ConfigError(f"[disorder] omitted_term: expected true or false, got {disorder['omitted_term']!r}")
         if disorder.get("quadrature", "tetrahedron") not in ("tetrahedron", "smeared"):
             raise ConfigError(f"[disorder] quadrature: expected 'tetrahedron' or 'smeared', got {disorder['quadrature']!r}")
         if disorder.get("quadrature") == "smeared":

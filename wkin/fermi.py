@@ -157,7 +157,12 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
     tetrahedron DOS weights), i.e. area/((2π)³|∇ε|); in 2D, length/((2π)²|∇ε|)
     divided by the cell height so that all weights are per unit volume.
     Σ_i w_i = DOS(μ) per volume of the linearly interpolated bands, exactly.
+
+    Continuum models (:mod:`wkin.continuum`) carry their own exact shell quadrature; for them
+    ``grid``, ``shift`` and ``energies`` are not used.
     """
+    if hasattr(model, "shell_quadrature"):
+        return model.shell_quadrature(mu)
     grid = np.array(grid, int)
     plane = [a for a in range(3) if grid[a] > 1]
     dim = 3 if len(plane) == 3 else 2

@@ -16,7 +16,8 @@ Layout (see ``docs/outputs.md``)::
     symmetry runs add root attrs space_group, point_group, magnetic_point_group, symmetrized,
     symmetry_mode, and (mode "verify") attr forbidden_fraction = |X − PX|/max(|PX|, |X|) on each tensor
     /ahe_extrinsic/{drude, intrinsic, extrinsic_velocity, side_jump, skew, skew_third_order, total,
-        skew_fermi_sheet, skew_companion}  (n_mu, 3, 3) S/m
+        skew_fermi_sheet, skew_companion[, omitted_term]}  (n_mu, 3, 3) S/m; omitted_term (diagnostic,
+        [disorder] omitted_term = true) is not part of total
     /spin_density/{edelstein, intrinsic, extrinsic, side_jump, skew, total, ...}  1/(V*m^2)
     /spin_orbit_torque/{...}  C/m^2 (same pieces as spin_density; attrs exchange_eV, axis)
     /scattering_rate/{k, band, weight, rate, mean_free_path, offsets}: Fermi-surface states of all

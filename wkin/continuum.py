@@ -1,0 +1,117 @@
+r"""Continuum k·p models with exact Fermi-circle quadrature, fed to the general (Wannier) code paths.
+
+A continuum model stands in for a :class:`wkin.model.TightBindingModel` wherever the
+kinetic machinery needs one: it provides ``fourier`` / ``fourier_velocity`` (H(k), ∂H/∂k,
+position and spin matrices, as :meth:`TightBindingModel.fourier` does), the orbital data
+the disorder models use, and ``shell_quadrature`` — the exact energy-shell points and
+weights that :func:`wkin.fermi.fermi_surface` returns for it instead of tetrahedra. So
+:func:`wkin.response.extrinsic.response_shell`, the collision operators and the skew
+companion shells run unchanged on the continuum, which removes every lattice correction
+from the validation against closed forms (spec seed-000 §4.4, "How to run the validation
+numerically"). k-points are Cartesian (1/Å) for these models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .fermi import FermiSurface
+from .response.intrinsic import lookup
+
+PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
+
+
+class MassiveDirac:
+    r"""Massive 2D Dirac fermion (magnetic TI surface, spec seed-000 §4.1) on a layer of thickness ``c`` Å,
+
+    .. math::
+
+        H(\mathbf k)=\hbar v\,(k_x\sigma_y-k_y\sigma_x)+M\sigma_z ,\qquad \epsilon_\pm=\pm\lambda_k,\
+        \lambda_k=\sqrt{\hbar^2v^2k^2+M^2},
+
+    ``hbar_v`` in eV·Å, ``M`` in eV; spin :math:`\mathbf s=\boldsymbol\sigma`, no position matrix
+    (the Berry connection is entirely interband, from ∂H). Band 0 is ε₋, band 1 is ε₊.
+    It is the continuum limit of :func:`wkin.models.massive_dirac`.
+
+    ``n_phi`` equally spaced angles on each circle: the shell integrands are low angular
+    harmonics, so the circle sums are exact for ``n_phi`` ≥ a few tens.
+    """
+
+    num_wann = 2
+    has_spin = True
+
+    def __init__(self, hbar_v=1.0, M=0.05, c=1.0, n_phi=48):
+        self.hbar_v, self.M, self.c, self.n_phi = float(hbar_v), float(M), float(c), int(n_phi)
+        self.centres = np.zeros((2, 3))
+        self.lattice = np.diag([1.0, 1.0, self.c])  # only the layer thickness is physical
+        self.name = f"continuum massive Dirac (hbar v = {hbar_v} eV Å, M = {M} eV)"
+
+    def fourier_velocity(self, k):
+        """H(k) (nk, 2, 2) in eV and ∂H/∂k (nk, 3, 2, 2) in eV·Å at Cartesian k (1/Å)."""
+        k = np.atleast_2d(np.asarray(k, float))
+        v = self.hbar_v
+        H = v * (k[:, 0, None, None] * PAULI[1] - k[:, 1, None, None] * PAULI[0]) + self.M * PAULI[2]
+        dH = np.zeros((len(k), 3, 2, 2), complex)
+        dH[:, 0], dH[:, 1] = v * PAULI[1], -v * PAULI[0]
+        return H, dH
+
+    def fourier(self, k):
+        """The matrices of :meth:`wkin.model.TightBindingModel.fourier` (A = Ω̄ = 0, S = Pauli)."""
+        H, dH = self.fourier_velocity(k)
+        zero = np.zeros_like(dH)
+        return {"H": H, "dH": dH, "A": zero, "Obar": zero, "S": np.broadcast_to(PAULI, dH.shape).copy()}
+
+    def energies_grid(self, grid, shift=None):
+        """No band-energy grid: the shells come from :meth:`shell_quadrature` (``grid`` is not used)."""
+        return None
+
+    def fermi_momentum(self, mu):
+        """k_F (1/Å) of the circle at energy μ, or None inside the gap."""
+        if abs(mu) <= abs(self.M):
+            return None
+        return np.sqrt(mu**2 - self.M**2) / self.hbar_v
+
+    def shell_quadrature(self, mu):
+        r"""Points and weights on ε(k) = μ: one circle, band 1 for μ > |M|, band 0 for μ < −|M|.
+
+        :math:`w=\frac{2\pi}{N_\phi}\frac{k_F}{(2\pi)^2|\partial\epsilon/\partial k|}\frac1c` (1/(eV·Å³)),
+        :math:`|\partial\epsilon/\partial k|=\hbar^2v^2k_F/|\mu|`, so Σw = ρ(μ)/c, ρ = |μ|/(2πħ²v²).
+        """
+        kF = self.fermi_momentum(mu)
+        if kF is None:
+            return FermiSurface(mu=float(mu), k=np.zeros((0, 3)), band=np.zeros(0, int), weight=np.zeros(0), dim=2)
+        phi = 2 * np.pi * (np.arange(self.n_phi) + 0.5) / self.n_phi
+        k = kF * np.stack([np.cos(phi), np.sin(phi), np.zeros_like(phi)], axis=1)
+        slope = self.hbar_v**2 * kF / abs(mu)
+        w = np.full(self.n_phi, (2 * np.pi / self.n_phi) * kF / ((2 * np.pi) ** 2 * slope) / self.c)
+        return FermiSurface(mu=float(mu), k=k, band=np.full(self.n_phi, 1 if mu > 0 else 0), weight=w, dim=2)
+
+    def sea_points(self, mu, n_k=64, n_phi=16):
+        r"""Quadrature of :math:`\int\frac{d^2k}{(2\pi)^2c}` over the whole plane: Cartesian k (N, 3) and weights (1/Å³).
+
+        Gauss–Legendre in k on [0, k_F] and in t = k_F/k on (0, 1] for the tail (integrands of the
+        Dirac model decay as 1/k³, so the mapped integrand is smooth); equally spaced angles.
+        """
+        kF = self.fermi_momentum(mu) or abs(self.M) / self.hbar_v
+        x, wx = np.polynomial.legendre.leggauss(n_k)
+        t = 0.5 * (x + 1)
+        radii = np.concatenate([kF * t, kF / t])
+        jac = np.concatenate([0.5 * wx * kF * (kF * t), 0.5 * wx * (kF / t**2) * (kF / t)])  # dk · k
+        phi = 2 * np.pi * (np.arange(n_phi) + 0.5) / n_phi
+        k = (radii[:, None, None] * np.stack([np.cos(phi), np.sin(phi), np.zeros_like(phi)], -1)[None]).reshape(-1, 3)
+        return k, np.repeat(jac, n_phi) * (2 * np.pi / n_phi) / ((2 * np.pi) ** 2 * self.c)
+
+    def fermi_sea(self, quantities, mu, params=None, n_k=64, n_phi=16):
+        r"""Fermi-sea observables of :mod:`wkin.response.intrinsic` (kind "sea") at T = 0, in their units:
+        :math:`c_X\int\frac{d^2k}{(2\pi)^2c}\sum_n\theta(\mu-\epsilon_n)F_n(\mathbf k)` with :meth:`sea_points`."""
+        from .bands import solve
+        k, weight = self.sea_points(mu, n_k, n_phi)
+        b = solve(self, k)
+        f = (b.energies < mu).astype(float)
+        out = {}
+        for obs in lookup(quantities):
+            if obs.kind != "sea" or not obs.per_volume:
+                raise ValueError(f"{obs.name}: only Fermi-sea densities can be integrated over the continuum")
+            F = obs.integrand(b)
+            out[obs.name] = obs.prefactor(params or {}) * np.einsum("k,kn,kn...->...", weight, f, F)
+        return out
