@@ -1,0 +1,60 @@
+"""Live cross-code check: Quantum ESPRESSO → Wannier90 → postw90 run now, on this machine, for trigonal Te
+(interfaces/qe_wannier90, about 2–3 minutes on 2 cores), then wkin on the freshly written files against the
+freshly computed postw90 gyrotropic outputs (same 25³ grid and smearing).
+
+Needs the Debian packages quantum-espresso, wannier90 and wannier90-data (.ci/run installs them); skipped
+when they are missing. Unlike tests/test_material_te.py, nothing here comes from stored outputs."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.constants import e, hbar
+
+from wkin.integrate import Occupations, integrate
+from wkin.model import TightBindingModel
+
+pytestmark = [pytest.mark.crosscode, pytest.mark.live_dft]
+
+ROOT = Path(__file__).resolve().parents[1]
+PIPELINE = ROOT / "interfaces" / "qe_wannier90" / "run_pipeline.py"
+PSEUDO = Path("/usr/share/doc/wannier90/examples/example24/input/Te.pbe-n-nc.UPF.gz")
+TOOLS = ("pw.x", "pw2wannier90.x", "wannier90.x", "postw90.x")
+
+
+@pytest.fixture(scope="module")
+def te_run(tmp_path_factory):
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing or not PSEUDO.exists():
+        pytest.skip(f"QE/Wannier90 not installed ({', '.join(missing) or PSEUDO}): apt-get install quantum-espresso "
+                    "wannier90 wannier90-data")
+    work = tmp_path_factory.mktemp("w90_Te")
+    subprocess.run([sys.executable, str(PIPELINE), "Te", "--workdir", str(work), "--postw90"], check=True,
+                   timeout=1500, stdout=subprocess.DEVNULL)
+    return work
+
+
+def _postw90(work, name):
+    data = np.loadtxt(work / "postw90" / "gyrotropic_fullbz" / f"Te-gyrotropic-{name}.dat")
+    return data if data.ndim == 1 or data.shape[1] == 2 else data[data[:, 1] == 0]
+
+
+def test_fresh_te_dos_and_velocity_tensor_against_fresh_postw90(te_run):
+    """DOS (eV⁻¹Å⁻³) and the C tensor (A/cm) = e/h ∫δ v_a v_b: postw90's printed 6 digits, as for the stored run."""
+    model = TightBindingModel.from_wannier90(str(te_run / "Te"), use_ws_distance=True)
+    dos, C = _postw90(te_run, "DOS"), _postw90(te_run, "C")
+    mu = dos[:, 0]
+    occ = Occupations(mu=mu, surface_kind="gaussian", broadening=0.01 / np.sqrt(2))  # postw90 η = 0.01 eV
+    r = integrate(model, ["dos", "ohmic"], occ, [25, 25, 25], params={"tau_fs": 1.0}).values
+    wk_dos = r["dos"] / model.cell_volume
+    big = dos[:, 1] > 1e-4 * dos[:, 1].max()
+    assert big.sum() > 5
+    assert np.allclose(wk_dos[big], dos[big, 1], rtol=2e-5)
+    c = r["ohmic"] * hbar / (2 * np.pi * e * 1e-15)
+    scale = np.abs(C[:, 2:5]).max(axis=1)
+    ok = scale > 1e-3 * scale.max()
+    for j, (a, b) in enumerate(((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))):
+        assert np.allclose(c[ok, a, b], C[ok, 2 + j], rtol=2e-5, atol=2e-5 * scale[ok].max())
