@@ -25,7 +25,7 @@ SCHEMA = {
     "disorder": {"model", "strength", "third_moment", "companion_step", "quadrature", "pair_broadening",
                  "omitted_term"},
     "torque": {"exchange", "axis"},
-    "symmetry": {"mode", "magnetization", "symprec"},
+    "symmetry": {"mode", "magnetization", "symprec", "symmetrize_hamiltonian"},
     "output": {"file"},
 }
 SYMMETRY_MODES = ("off", "irreducible", "verify")
@@ -226,6 +226,12 @@ def load(path) -> RunConfig:
         sym["magnetization"] = _float_list(sym["magnetization"], "[symmetry] magnetization", 3)
         if not np.any(sym["magnetization"]):
             raise ConfigError("[symmetry] magnetization: the zero vector has no direction")
+    if not isinstance(sym.get("symmetrize_hamiltonian", False), bool):
+        raise ConfigError(f"[symmetry] symmetrize_hamiltonian: expected true or false, "
+                          f"got {sym['symmetrize_hamiltonian']!r}")
+    if sym.get("symmetrize_hamiltonian") and "wannier90" not in model:
+        raise ConfigError("[symmetry] symmetrize_hamiltonian: needs a Wannier90 model ([model] wannier90) whose .win "
+                          "has atoms and a projections block")
     if sym["mode"] == "irreducible":
         if adaptive is not None:
             raise ConfigError("[symmetry] mode: 'irreducible' does not combine with [mesh] adaptive; use 'verify' or 'off'")

@@ -32,7 +32,7 @@ import numpy as np
 __all__ = [
     "Wannier90FormatError", "read_tb", "read_hr", "read_r", "read_wsvec", "read_centres",
     "read_win", "read_spn", "apply_ws_distance", "load_model_data", "write_tb", "write_hr",
-    "write_r", "BOHR_ANGSTROM",
+    "write_r", "BOHR_ANGSTROM", "win_projections",
 ]
 
 #: Bohr radius in Å, the value Wannier90 uses (CODATA 2010).
@@ -1090,6 +1090,148 @@ def win_atoms(win, lattice=None):
         lat = win["lattice"] if lattice is None else lattice
         frac = win["atoms_cart"] @ np.linalg.inv(lat)
     return (frac, win["atomic_numbers"])
+
+
+# ---------------------------------------------------------------------------- projections
+#: Wannier90 angular-momentum names (user guide, Tables 3.1 and 3.2): name -> (l, [m_r, ...])
+W90_ORBITALS = {
+    "s": (0, [1]),
+    "p": (1, [1, 2, 3]), "pz": (1, [1]), "px": (1, [2]), "py": (1, [3]),
+    "d": (2, [1, 2, 3, 4, 5]), "dz2": (2, [1]), "dxz": (2, [2]), "dyz": (2, [3]),
+    "dx2-y2": (2, [4]), "dxy": (2, [5]),
+    "f": (3, [1, 2, 3, 4, 5, 6, 7]), "fz3": (3, [1]), "fxz2": (3, [2]), "fyz2": (3, [3]),
+    "fz(x2-y2)": (3, [4]), "fxyz": (3, [5]), "fx(x2-3y2)": (3, [6]), "fy(3x2-y2)": (3, [7]),
+    "sp": (-1, [1, 2]), "sp2": (-2, [1, 2, 3]), "sp3": (-3, [1, 2, 3, 4]),
+    "sp3d": (-4, [1, 2, 3, 4, 5]), "sp3d2": (-5, [1, 2, 3, 4, 5, 6]),
+}
+for _name, _n in (("sp", 2), ("sp2", 3), ("sp3", 4), ("sp3d", 5), ("sp3d2", 6)):
+    for _m in range(1, _n + 1):
+        W90_ORBITALS[f"{_name}-{_m}"] = (W90_ORBITALS[_name][0], [_m])
+_L_RANGE = {0: 1, 1: 3, 2: 5, 3: 7, -1: 2, -2: 3, -3: 4, -4: 5, -5: 6}
+
+
+def win_projections(win, lattice=None):
+    """The Wannier functions' projections, in Wannier90's order, from a :func:`read_win` result.
+
+    Parses the ``projections`` block (Wannier90 user guide, ch. 3): per line
+    ``site:orbitals[:z=z1,z2,z3][:x=x1,x2,x3][:r=..][:zona=..]``, the site being an
+    atom label of ``atoms_frac``/``atoms_cart`` (every atom with that label, in
+    the order of the atoms block, case-insensitive), ``f=x,y,z`` (reduced) or
+    ``c=x,y,z`` (Cartesian, Å, or Bohr after a first line ``bohr``); orbitals as
+    names (``s``, ``p``, ``dxy``, ``sp3d2``, ``sp3-1``, …) or ``l=..,mr=..``,
+    separated by ``;`` or ``,``; an optional spin part ``(u)``, ``(d)`` or
+    ``(u,d)`` after the orbitals when ``spinors = true``.
+
+    Wannier90 orders the functions of one line by site, then l (hybrids, l < 0,
+    first), then m_r, then spin (up, down: interlaced), whatever the order in the
+    line; this function does the same. ``z=``/``x=`` (local axes, Cartesian) are
+    returned; ``r=`` and ``zona=`` (radial parts) are ignored.
+
+    Returns a list, one dict per Wannier function: ``site`` (reduced, (3,)),
+    ``l``, ``mr``, ``zaxis``, ``xaxis`` (unit, Cartesian), ``spin`` (0 without
+    spinors, +1 up, −1 down along z) and ``line`` (the projection line). Raises
+    ValueError for what cannot be represented (``random`` projections, a spin
+    quantisation axis other than z, unknown labels or orbitals) or a count that
+    differs from ``num_wann``.
+    """
+    lines = list(win["blocks"].get("projections", []))
+    if not lines:
+        raise ValueError(".win: no 'projections' block (needed to know how the Wannier functions transform)")
+    lat = win["lattice"] if lattice is None else np.asarray(lattice, float)
+    if lat is None:
+        raise ValueError(".win: the projections need the lattice ('unit_cell_cart')")
+    scale = 1.0
+    if len(lines[0].split()) == 1 and lines[0].strip().lower() in ("bohr", "ang", "angstrom"):
+        scale = BOHR_ANGSTROM if lines[0].strip().lower() == "bohr" else 1.0
+        lines = lines[1:]
+    atoms = win_atoms(win, lat)
+    labels = [s.lower() for s in win["atoms_symbols"]]
+    out = []
+    for line in lines:
+        def bad(msg, line=line):
+            return ValueError(f".win projections, line {line!r}: {msg}")
+        parts = [p.strip() for p in line.split(":")]
+        if len(parts) < 2:
+            if parts[0].lower() == "random":
+                raise bad("random projections do not say how the Wannier functions transform")
+            raise bad("expected 'site:orbitals[:z=..][:x=..]'")
+        site, orbs, extra = parts[0], parts[1], parts[2:]
+        key = site.replace(" ", "").lower()
+        if key.startswith("f=") or key.startswith("c="):
+            try:
+                xyz = np.array([float(v) for v in key[2:].split(",")], float)
+            except ValueError:
+                raise bad(f"could not read the site {site!r}") from None
+            if xyz.shape != (3,):
+                raise bad(f"expected three coordinates in {site!r}")
+            sites = [xyz if key[0] == "f" else (xyz * scale) @ np.linalg.inv(lat)]
+        else:
+            if atoms is None:
+                raise bad("atom labels need an atoms_frac or atoms_cart block")
+            sites = [atoms[0][i] for i, s in enumerate(labels) if s == key]
+            if not sites:
+                raise bad(f"no atom labelled {site!r} in the atoms block")
+        zaxis, xaxis = np.array([0.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0])
+        for e in extra:
+            k, _, v = e.partition("=")
+            k = k.strip().lower()
+            if k in ("z", "x"):
+                try:
+                    vec = np.array([float(t) for t in v.split(",")], float)
+                except ValueError:
+                    raise bad(f"could not read the axis {e!r}") from None
+                if vec.shape != (3,) or np.linalg.norm(vec) < 1e-12:
+                    raise bad(f"expected a non-zero 3-vector in {e!r}")
+                if k == "z":
+                    zaxis = vec / np.linalg.norm(vec)
+                else:
+                    xaxis = vec / np.linalg.norm(vec)
+            elif k not in ("r", "zona"):
+                raise bad(f"unknown projection option {e!r}")
+        if abs(zaxis @ xaxis) > 1e-6:
+            raise bad("the local z and x axes are not perpendicular")
+        spins = [1, -1] if win["spinors"] else [0]
+        m = re.search(r"\[([^\]]*)\]", orbs)
+        if m:
+            q = np.array([float(t) for t in m.group(1).replace(",", " ").split()], float)
+            if q.shape != (3,) or np.linalg.norm(np.cross(q, [0, 0, 1])) > 1e-8 * np.linalg.norm(q) or q[2] <= 0:
+                raise bad("only the default spin quantisation axis (z) is supported")
+            orbs = orbs[:m.start()] + orbs[m.end():]
+        m = re.search(r"\(([^)]*)\)\s*$", orbs)
+        if m and m.group(1).replace(" ", "").lower() in ("u", "d", "u,d", "d,u"):
+            if not win["spinors"]:
+                raise bad("a spin (u/d) is given but spinors = false")
+            spec = m.group(1).replace(" ", "").lower()
+            spins = [s for s, c in ((1, "u"), (-1, "d")) if c in spec]
+            orbs = orbs[:m.start()]
+        states = set()
+        for piece in [p.strip() for p in orbs.split(";") if p.strip()]:
+            low = piece.replace(" ", "").lower()
+            if low.startswith("l="):
+                mm = re.fullmatch(r"l=(-?\d+)(?:,mr=([\d,]+))?", low)
+                if not mm or int(mm.group(1)) not in _L_RANGE:
+                    raise bad(f"could not read {piece!r} (l = -5..3, mr = 1..2l+1)")
+                lq = int(mm.group(1))
+                mrs = [int(t) for t in mm.group(2).split(",") if t] if mm.group(2) else list(range(1, _L_RANGE[lq] + 1))
+                if any(not 1 <= x <= _L_RANGE[lq] for x in mrs):
+                    raise bad(f"mr out of range in {piece!r}")
+                states.update((lq, x) for x in mrs)
+                continue
+            for name in [t for t in low.split(",") if t]:
+                if name not in W90_ORBITALS:
+                    raise bad(f"unknown orbital {name!r}")
+                lq, mrs = W90_ORBITALS[name]
+                states.update((lq, x) for x in mrs)
+        if not states:
+            raise bad("no orbitals")
+        for s in sites:
+            for lq, mr in sorted(states):
+                for sp in spins:
+                    out.append({"site": np.array(s, float), "l": lq, "mr": mr, "zaxis": zaxis.copy(),
+                                "xaxis": xaxis.copy(), "spin": sp, "line": line})
+    if win.get("num_wann") is not None and len(out) != win["num_wann"]:
+        raise ValueError(f".win: the projections give {len(out)} Wannier functions, num_wann = {win['num_wann']}")
+    return out
 
 
 # ---------------------------------------------------------------------------- writers
