@@ -170,6 +170,9 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
         raise FermiSurfaceError(f"grid {grid.tolist()}: need three axes (3D) or two (layered 2D) with > 1 point")
     if energies is None:
         energies = model.energies_grid(grid, shift)
+    # only the bands whose range contains μ can cross it (the scan below is O(N³) per band)
+    active = np.flatnonzero((energies.min(axis=(0, 1, 2)) < mu) & (energies.max(axis=(0, 1, 2)) >= mu))
+    energies = energies[..., active]
     corners, shapes = _cells(grid, model.recip_lattice, dim, plane)
     # candidate cells: the band's range over the cell's corners contains μ
     lo, hi = energies.copy(), energies.copy()
@@ -202,7 +205,7 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
                 pts += cross[:, None] * (kv[:, a] + t[:, None] * (kv[:, b] - kv[:, a]))
                 cnt += cross
         ks.append(pts / np.maximum(cnt, 1)[:, None])
-        bands.append(band)
+        bands.append(active[band])
         weights.append(g[cell, band] / (len(shapes) * np.prod(grid) * model.cell_volume))  # shape volume / cell
     if not ks:
         return FermiSurface(mu=float(mu), k=np.zeros((0, 3)), band=np.zeros(0, int), weight=np.zeros(0), dim=dim)
