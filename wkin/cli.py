@@ -63,6 +63,10 @@ def cmd_run(args):
     sea_for_extrinsic = (["ahc"] if "ahe_extrinsic" in extrinsic else []) + (["spin_intrinsic"] if spin_needed else [])
     intrinsic = [q for q in cfg.quantities if q not in cfgmod.KINETIC]
     intrinsic += [q for q in sea_for_extrinsic if q not in intrinsic]
+    if "noa_orb" in intrinsic:  # frequency-dependent: an Observable built from [calculate] frequencies, eta
+        from .response.optical_activity import noa_orb
+        intrinsic = [noa_orb(cfg.optics["frequencies"], cfg.optics["eta"], covariant=True) if q == "noa_orb" else q
+                     for q in intrinsic]
     kinetic = [q for q in cfg.quantities if q in cfgmod.KINETIC and q not in cfgmod.EXTRINSIC]
     sym_mode = cfg.symmetry["mode"]
     sym = None

@@ -21,7 +21,7 @@ SCHEMA = {
     "model": {"wannier90", "builtin", "params", "use_ws_distance", "degen_thresh", "spin"},
     "mesh": {"grid", "shift", "adaptive"},
     "fermi": {"energies", "range", "temperature", "broadening", "surface"},
-    "calculate": {"quantities", "tau"},
+    "calculate": {"quantities", "tau", "frequencies", "eta"},
     "disorder": {"model", "strength", "third_moment", "companion_step", "quadrature", "pair_broadening",
                  "omitted_term"},
     "torque": {"exchange", "axis"},
@@ -29,6 +29,8 @@ SCHEMA = {
     "output": {"file"},
 }
 SYMMETRY_MODES = ("off", "irreducible", "verify")
+#: frequency-dependent Fermi-sea quantities (need [calculate] frequencies)
+FREQUENCY_DEPENDENT = ("noa_orb",)
 #: quantities computed from the Fermi-surface collision kernel (need [disorder])
 KINETIC = ("conductivity_boltzmann", "scattering_rate", "ahe_extrinsic", "spin_density", "spin_orbit_torque")
 #: of these, the ones built on the interband (extrinsic/side-jump/skew) machinery, T = 0 only
@@ -57,6 +59,7 @@ class RunConfig:
     disorder: dict | None = None
     torque: dict | None = None
     symmetry: dict = field(default_factory=lambda: {"mode": "off"})
+    optics: dict | None = None  # frequencies (eV) and eta (eV) of the frequency-dependent quantities
     raw: str = field(repr=False, default="")
 
 
@@ -167,9 +170,18 @@ def load(path) -> RunConfig:
     if not isinstance(quantities, list) or not quantities:
         raise ConfigError(f"[calculate] quantities: expected a non-empty list of names, got {quantities!r}")
     for q in quantities:
-        if q not in OBSERVABLES and q not in KINETIC:
-            raise ConfigError(f"[calculate] quantities: unknown quantity {q!r} "
-                              f"(available: {', '.join(list(OBSERVABLES) + list(KINETIC))})")
+        if q not in OBSERVABLES and q not in KINETIC and q not in FREQUENCY_DEPENDENT:
+            raise ConfigError(f"[calculate] quantities: unknown quantity {q!r} (available: "
+                              f"{', '.join(list(OBSERVABLES) + list(FREQUENCY_DEPENDENT) + list(KINETIC))})")
+    optics = None
+    if any(q in FREQUENCY_DEPENDENT for q in quantities):
+        freqs = _float_list(_need(calc, "frequencies", "calculate"), "[calculate] frequencies")
+        if len(freqs) == 0 or np.any(freqs < 0):
+            raise ConfigError("[calculate] frequencies: expected a non-empty list of photon energies hbar*omega >= 0 (eV)")
+        eta = calc.get("eta", 0.01)
+        if isinstance(eta, bool) or not isinstance(eta, (int, float)) or eta <= 0:
+            raise ConfigError(f"[calculate] eta: expected a broadening > 0 (eV), got {eta!r}")
+        optics = {"frequencies": freqs, "eta": float(eta)}
     disorder = data.get("disorder")
     if disorder is None and any(q in KINETIC for q in quantities):
         raise ConfigError("[disorder]: missing (needed by conductivity_boltzmann / scattering_rate): "
@@ -242,4 +254,4 @@ def load(path) -> RunConfig:
                      temperature=temperature, broadening=None if broadening is None else float(broadening),
                      surface=surface, quantities=quantities, tau_fs=tau,
                      output=out if out.is_absolute() else base / out, raw=raw, disorder=disorder,
-                     symmetry=sym, torque=torque)
+                     symmetry=sym, torque=torque, optics=optics)

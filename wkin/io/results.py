@@ -9,6 +9,7 @@ Layout (see ``docs/outputs.md``)::
     /<quantity>/value      (n_mu, ...) in the units of attr ``units``; Cartesian indices after axis 0
     /<quantity>/adaptive_value  (n_levels, n_mu, ...) value after each refinement level (adaptive runs)
     /<quantity>/adaptive_nk     (n_levels,) cumulative number of k-points evaluated
+    /noa_orb/value (n_mu, n_freq, 3, 3) m, /noa_orb/frequency (n_freq,) eV: natural optical activity
     /conductivity_boltzmann/value         (n_mu, 3, 3) S/m, full Boltzmann solution
     /conductivity_boltzmann/rta           (n_mu, 3, 3) S/m, k-dependent lifetime approximation
     /conductivity_boltzmann/constant_tau  (n_mu, 3, 3) S/m, shell-averaged lifetime
@@ -72,7 +73,13 @@ def write(path, integrals, observables, mu, meta, symmetry_checks=None):
             d.attrs["units"] = o.units
             if symmetry_checks and o.name in symmetry_checks:
                 d.attrs["forbidden_fraction"] = symmetry_checks[o.name]
-            d.attrs["axes"] = "fermi_energy" + "".join(", cartesian" for _ in o.shape)
+            extra = ()
+            if o.axis is not None:  # an extra axis after the Fermi energy, with its coordinates
+                name, coords, units = o.axis
+                g.create_dataset(name, data=np.asarray(coords)).attrs["units"] = units
+                extra = (name,)
+            d.attrs["axes"] = ", ".join(("fermi_energy",) + extra
+                                        + ("cartesian",) * (len(o.shape) - len(extra)))
             if len(integrals.levels) > 1:
                 d = g.create_dataset("adaptive_value", data=np.array([v[o.name] for _, v in integrals.levels]))
                 d.attrs["units"] = o.units
@@ -158,7 +165,13 @@ def summary(integrals, observables, mu, max_rows=8):
     for o in observables:
         v = integrals.values[o.name]
         lines.append(f"# {o.name} [{o.units}]: {o.description}")
-        if o.shape == (3, 3):
+        if o.axis is not None:  # (n_mu, n_axis, 3, 3): diagonal at the first and last axis points
+            name, coords, units = o.axis
+            lines.append(f"#  mu(eV) {name}({units}) " + "".join(f"{c:>14s}" for c in ("xx", "yy", "zz")))
+            for i in idx:
+                for j in sorted({0, len(coords) - 1}):
+                    lines.append(f"{mu[i]:9.4f} {coords[j]:10.4f} " + "".join(f"{v[i][j][a, a]:14.6g}" for a in range(3)))
+        elif o.shape == (3, 3):
             comps = ["xx", "yy", "zz", "xy", "yx", "yz", "zx"]
             ij = [(0, 0), (1, 1), (2, 2), (0, 1), (1, 0), (1, 2), (2, 0)]
             lines.append("#  mu(eV) " + "".join(f"{c:>14s}" for c in comps))

@@ -64,6 +64,7 @@ class Observable:
     per_volume: bool
     description: str
     prefactor: Callable[[dict], float]
+    axis: tuple | None = None  # (name, values, units) of an extra axis after the Fermi energy, e.g. frequency
 
 
 OBSERVABLES = {
