@@ -58,3 +58,12 @@ def test_fresh_te_dos_and_velocity_tensor_against_fresh_postw90(te_run):
     ok = scale > 1e-3 * scale.max()
     for j, (a, b) in enumerate(((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))):
         assert np.allclose(c[ok, a, b], C[ok, 2 + j], rtol=2e-5, atol=2e-5 * scale[ok].max())
+
+
+def test_fresh_te_noa_and_berry_dipole_against_fresh_postw90(te_run):
+    """postw90 run 'noa' (transl_inv = true, the position matrix of the fresh Te_tb.dat): natural optical activity
+    and Berry-curvature dipole, with the tolerances of tests/test_optical_activity.py (1e-5 of the largest
+    element)."""
+    from test_optical_activity import check_noa_and_berry_dipole_against_postw90
+    model = TightBindingModel.from_wannier90(str(te_run / "Te"), use_ws_distance=True)
+    check_noa_and_berry_dipole_against_postw90(model, te_run / "postw90" / "noa")

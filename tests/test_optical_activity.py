@@ -16,9 +16,9 @@ TE = Path(__file__).resolve().parents[1] / "examples" / "materials" / "Te"
 REF = TE / "reference" / "noa"
 
 
-def _postw90_table(name):
+def _postw90_table(name, ref=REF):
     """postw90 ``Te-gyrotropic-NAME.dat`` as (E_F list, ω list, array (n_EF, n_ω, 9 columns))."""
-    data = np.loadtxt(REF / f"Te-gyrotropic-{name}.dat")
+    data = np.loadtxt(ref / f"Te-gyrotropic-{name}.dat")
     mu, w = np.unique(data[:, 0]), np.unique(data[:, 1])
     out = np.zeros((len(mu), len(w), data.shape[1] - 2))
     out[np.searchsorted(mu, data[:, 0]), np.searchsorted(w, data[:, 1])] = data[:, 2:]
@@ -38,8 +38,13 @@ def test_te_noa_and_berry_dipole_against_postw90():
     ≤ 1.3e-6 for E_F ≥ 5.88 eV (gap, conduction band). Berry-curvature dipole D (Gaussian δ of
     σ = η/√2, postw90's exp(−x²/η²)/(√π η)): 1e-5 of the overall maximum (measured 2.5e-6).
     """
-    model = TightBindingModel.from_wannier90(str(TE / "Te"), use_ws_distance=True)
-    mu, w, ref = _postw90_table("NOA_orb")
+    check_noa_and_berry_dipole_against_postw90(TightBindingModel.from_wannier90(str(TE / "Te"), use_ws_distance=True),
+                                               REF)
+
+
+def check_noa_and_berry_dipole_against_postw90(model, ref_dir):
+    """The comparison above for a Te model and the postw90 outputs in ``ref_dir`` (also used by the live test)."""
+    mu, w, ref = _postw90_table("NOA_orb", ref_dir)
     obs = noa_orb(w, eta=0.01, eigval_max=8.6667, centres=model.centres)
     occ = Occupations(mu=mu, surface_kind="gaussian", broadening=0.01 / np.sqrt(2))
     r = integrate(model, [obs, "berry_dipole"], occ, [25, 25, 25]).values
@@ -51,7 +56,7 @@ def test_te_noa_and_berry_dipole_against_postw90():
     # D3 (Te, 321'): γ_xx = γ_yy (the columns yzx and zxy), both ≠ γ_zz
     assert np.allclose(ref[..., 0], ref[..., 1], rtol=0, atol=1e-3 * np.abs(ref).max())
 
-    mu_d, _, dref = _postw90_table("D")
+    mu_d, _, dref = _postw90_table("D", ref_dir)
     assert np.allclose(mu_d, mu)
     dref = dref[:, 0]  # columns: symmetric xx yy zz xy xz yz, antisymmetric x y z
     D = r["berry_dipole"]
