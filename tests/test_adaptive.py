@@ -37,3 +37,20 @@ def test_subdivision_preserves_weights_and_cells():
     assert kn.shape == (9, 3) and np.allclose(cn, [0.25 / 3, 0.25 / 3, 1.0])
     assert np.allclose(kn.mean(axis=0), k[0])  # centred sub-grid
     assert np.any(np.all(np.isclose(kn, k[0]), axis=1))  # odd m keeps the original point
+
+
+def test_energies_only_path_equals_the_full_band_pass():
+    """dos/electrons alone take the H-only FFT + eigvalsh path; the values equal those of the full band pass
+    (the same observables with the flag off), uniform and adaptive."""
+    import dataclasses
+    from conftest import random_model
+    from wkin.response.intrinsic import OBSERVABLES
+    model = random_model(seed=2, nw=4)
+    occ = Occupations(mu=np.linspace(-1.0, 1.0, 5), surface_kind="gaussian", broadening=0.1)
+    heavy = [dataclasses.replace(OBSERVABLES[n], energies_only=False) for n in ("dos", "electrons")]
+    for kw in ({}, {"adaptive": {"levels": 1, "threshold": 1e-2}}):
+        light = integrate(model, ["dos", "electrons"], occ, [7, 6, 5], **kw)
+        full = integrate(model, heavy, occ, [7, 6, 5], **kw)
+        assert light.nk_evaluated == full.nk_evaluated
+        for name in ("dos", "electrons"):
+            assert np.allclose(light.values[name], full.values[name], rtol=1e-12, atol=1e-14)

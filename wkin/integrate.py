@@ -134,11 +134,14 @@ def integrate(model, quantities, occ: Occupations, grid, shift=(0.0, 0.0, 0.0), 
     ntot = int(np.prod(grid))
     keep = adaptive is not None
     k_kept, s_kept = [], []
-    _, blocks = model.grid_blocks(grid)
+    light = all(o.energies_only for o in observables)  # DOS / electron count: FFT of H and eigvalsh only
+    _, blocks = model.grid_blocks(grid, ncomp=model.num_wann ** 2 if light else None)
     mine = blocks[parallel.my_slice(len(blocks))]
+    source = model.hamiltonian_grid(grid, shift, mine) if light else model.fourier_grid(grid, shift, blocks=mine)
     with Progress(label, len(mine)) as bar:
-        for k, F in model.fourier_grid(grid, shift, blocks=mine):
-            c = acc.contributions(solve_fourier(k, F, degen_thresh), np.full(len(k), 1.0 / ntot))
+        for k, F in source:
+            bands = _Energies(k, _eigvalsh(F)) if light else solve_fourier(k, F, degen_thresh)
+            c = acc.contributions(bands, np.full(len(k), 1.0 / ntot))
             acc.add(c)
             if keep:
                 k_kept.append(k)
@@ -196,12 +199,28 @@ def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thre
     return values, nk
 
 
+@dataclass
+class _Energies:
+    """Band energies only, for observables that need nothing else (``Observable.energies_only``)."""
+
+    k: np.ndarray
+    energies: np.ndarray
+
+
+def _eigvalsh(H):
+    return np.linalg.eigvalsh(0.5 * (H + H.conj().transpose(0, 2, 1)))
+
+
 def _evaluate(model, acc, k, w, degen_thresh, chunk=2048):
     """Per-point contributions at arbitrary k, split over ranks, gathered in order."""
     part = parallel.my_slice(len(k))
     kk, ww = k[part], w[part]
-    pieces = [acc.contributions(solve(model, kk[i:i + chunk], degen_thresh), ww[i:i + chunk])
-              for i in range(0, len(kk), chunk)]
+    light = all(o.energies_only for o in acc.obs)
+
+    def bands(q):
+        return _Energies(q, _eigvalsh(model.hamiltonian(q))) if light else solve(model, q, degen_thresh)
+
+    pieces = [acc.contributions(bands(kk[i:i + chunk]), ww[i:i + chunk]) for i in range(0, len(kk), chunk)]
     names = [o.name for o in acc.obs]
     local = {n: (np.concatenate([p[n] for p in pieces]) if pieces
                  else np.zeros((0, len(acc.occ.mu)) + o.shape)) for n, o in zip(names, acc.obs)}

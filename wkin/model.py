@@ -241,6 +241,15 @@ class TightBindingModel:
         for k, flat in self._fft_blocks(self._real_space_stack(), grid, shift, blocks, budget_points):
             yield k, self._unpack(flat)
 
+    def hamiltonian_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None):
+        """H(k) only on a uniform grid by FFT, in blocks: yields ``(k_red, H)`` with H (nk, nw, nw) eV.
+
+        Blocks as :meth:`grid_blocks` with ``ncomp = num_wann**2``.
+        """
+        nw = self.num_wann
+        for k, flat in self._fft_blocks(self.H_R.reshape(len(self.R), -1), grid, shift, blocks, None):
+            yield k, flat.reshape(-1, nw, nw)
+
     def energies_grid(self, grid, shift=(0.0, 0.0, 0.0)):
         """Band energies on the whole uniform grid, (N1, N2, N3, nw) eV (FFT of H only).
 
@@ -250,12 +259,10 @@ class TightBindingModel:
         from . import parallel
         grid = np.array(grid, int)
         nw = self.num_wann
-        stack = self.H_R.reshape(len(self.R), -1)
-        _, blocks = self.grid_blocks(grid, None, stack.shape[1])
+        _, blocks = self.grid_blocks(grid, None, nw * nw)
         idx, E = [], []
-        for k, flat in self._fft_blocks(stack, grid, shift, blocks[parallel.my_slice(len(blocks))], None):
+        for k, H in self.hamiltonian_grid(grid, shift, blocks[parallel.my_slice(len(blocks))]):
             idx.append(np.rint(k * grid - np.asarray(shift, float)).astype(int) % grid)
-            H = flat.reshape(-1, nw, nw)
             E.append(np.linalg.eigvalsh(0.5 * (H + H.conj().transpose(0, 2, 1))))
         idx = parallel.gather_concat(np.concatenate(idx) if idx else np.zeros((0, 3), int))
         E = parallel.gather_concat(np.concatenate(E) if E else np.zeros((0, nw)))

@@ -65,6 +65,7 @@ class Observable:
     description: str
     prefactor: Callable[[dict], float]
     axis: tuple | None = None  # (name, values, units) of an extra axis after the Fermi energy, e.g. frequency
+    energies_only: bool = False  # the integrand needs the band energies only (no eigenvectors, no derivatives)
 
 
 OBSERVABLES = {
@@ -96,11 +97,11 @@ OBSERVABLES = {
     "dos": Observable(
         "dos", "surface", lambda b: np.ones(b.energies.shape), (),
         "1/(eV*cell)", False, "density of states of the Wannier bands per unit cell",
-        lambda p: 1.0),
+        lambda p: 1.0, energies_only=True),
     "electrons": Observable(
         "electrons", "sea", lambda b: np.ones(b.energies.shape), (),
         "1/cell", False, "number of electrons in the Wannier bands below mu, per unit cell",
-        lambda p: 1.0),
+        lambda p: 1.0, energies_only=True),
 }
 
 
