@@ -58,6 +58,10 @@ class BandBatch:
     Obar : (nk, 3, nb, nb) Å², :math:`U^\\dagger\\bar\\Omega^{(W)} U`
     S : (nk, 3, nb, nb) or None, Pauli matrices in the band basis
     group : (nk, nb, nb) bool, True where two levels are degenerate (diagonal included)
+    Bbar : (nk, 3, nb, nb) eV·Å or None, :math:`U^\\dagger B^{(W)}_a U`,
+        :math:`B^{(W)}_a=\\langle u|H|i\\partial_au\\rangle` (models with B and C only)
+    Cbar : (nk, 3, nb, nb) eV·Å² or None, :math:`U^\\dagger\\tilde C^{(W)}_\\gamma U`,
+        :math:`\\tilde C_\\gamma=i(C_{\\alpha\\beta}-C_{\\beta\\alpha})`, :math:`C_{ab}=\\langle i\\partial_au|H|i\\partial_bu\\rangle`
     """
 
     k: np.ndarray
@@ -69,6 +73,8 @@ class BandBatch:
     Obar: np.ndarray
     S: np.ndarray | None
     group: np.ndarray
+    Bbar: np.ndarray | None = None
+    Cbar: np.ndarray | None = None
 
     @property
     def velocity(self):
@@ -172,6 +178,51 @@ class BandBatch:
         return np.real(np.diagonal(self.orbital_moment_matrix, axis1=2, axis2=3)).transpose(0, 2, 1)
 
     @property
+    def orbital_moment_full_matrix(self):
+        r"""Complete orbital moment inside degenerate groups, (nk, 3, nb, nb) eV·Å² (needs B and C).
+
+        The moment :math:`\tilde m_{n\gamma}=\mathrm{Im}\langle\partial_\alpha u_n|H-\epsilon_n|\partial_\beta u_n\rangle`
+        (:math:`\mathbf m=\frac{e}{\hbar}\tilde{\mathbf m}`, the same quantity as :attr:`orbital_moment_matrix`)
+        without the completeness approximation: Lopez, Vanderbilt, Thonhauser, Souza, PRB 85, 014435
+        (2012), Eqs. 37-39 and 46-56, as postw90 (``berry_get_imfgh_klist``, ``orb = imh − img``) and
+        WannierBerri (``morb``) evaluate it. With
+        :math:`\langle\partial_\alpha u^{(H)}|H|\partial_\beta u^{(H)}\rangle
+        =\bar C_{\alpha\beta}+i\bar B_\alpha^\dagger D_\beta+iD_\alpha\bar B_\beta-D_\alpha ED_\beta` and
+        :math:`\mathrm{Im}\langle\partial_\alpha u_n|\partial_\beta u_n\rangle=-\Omega_{n\gamma}/2`, as a matrix on
+        each degenerate group g (α, β, γ cyclic, :math:`\bar E_{nm}=(\epsilon_n+\epsilon_m)/2`):
+
+        .. math::
+
+            \tilde m_\gamma = -\tfrac12\,(Y+Y^\dagger) + \tfrac12\,\bar E\circ\Omega_\gamma,\qquad
+            Y = \tfrac12\bar{\tilde C}_\gamma - D_\alpha\bar B_\beta + D_\beta\bar B_\alpha
+                - iD_\alpha ED_\beta - i\bar A^g_\alpha E\bar A^g_\beta ,
+
+        with Ω the :attr:`berry_curvature_matrix`; the in-group :math:`\bar A^g\bar A^g` terms of Y and
+        Ω cancel for an exactly degenerate group. :math:`-2\tilde m` is WannierBerri's ``morb``
+        (external terms included). Traces over a group are gauge invariant. For B and C of a
+        complete basis (:math:`B=HA`, :math:`C_{ab}=A_aHA_b`) and :math:`\bar\Omega_\gamma=i[A_\alpha,A_\beta]`
+        it equals :attr:`orbital_moment_matrix` (docs/outputs.md).
+        """
+        if self.Bbar is None or self.Cbar is None:
+            raise ValueError("the complete orbital moment needs the B(R) and C(R) matrices: build the model with "
+                             "TightBindingModel.from_wannier90(seedname, orbital=True) (.chk, .eig, .mmn, .uHu)")
+        D, A, B, E, G = self.D, self.Abar, self.Bbar, self.energies, self.group[:, None]
+        Ag = A * G
+        Ebar = 0.5 * (E[:, :, None] + E[:, None, :])
+        Omega = self.berry_curvature_matrix
+        out = np.empty_like(self.V)
+        for g, (a, b) in enumerate(CYCLIC):
+            Y = (0.5 * self.Cbar[:, g] - D[:, a] @ B[:, b] + D[:, b] @ B[:, a]
+                 - 1j * (D[:, a] * E[:, None, :]) @ D[:, b] - 1j * (Ag[:, a] * E[:, None, :]) @ Ag[:, b])
+            out[:, g] = -0.5 * (Y + Y.conj().transpose(0, 2, 1)) + 0.5 * Ebar * Omega[:, g]
+        return out * G
+
+    @property
+    def orbital_moment_full(self):
+        """Complete orbital moment of each band, (nk, nb, 3) eV·Å² (diagonal of :attr:`orbital_moment_full_matrix`)."""
+        return np.real(np.diagonal(self.orbital_moment_full_matrix, axis1=2, axis2=3)).transpose(0, 2, 1)
+
+    @property
     def spin(self):
         """Spin expectation values ⟨σ_a⟩ per band, (nk, nb, 3) (Pauli, no ħ/2)."""
         return np.real(np.diagonal(self.spin_matrix, axis1=2, axis2=3)).transpose(0, 2, 1)
@@ -256,8 +307,11 @@ def from_eigenvectors(k_red, F, E, U, degen_thresh=DEGEN_THRESH) -> BandBatch:
     Abar = _rotate(U, F["A"])
     Obar = _rotate(U, F["Obar"])
     S = _rotate(U, F["S"]) if "S" in F else None
+    Bbar = _rotate(U, F["B"]) if "B" in F else None
+    Cbar = _rotate(U, F["C"]) if "C" in F else None
     dE = E[:, None, :] - E[:, :, None]  # [k, n, m] = e_m - e_n
     group = np.abs(dE) <= degen_thresh
     with np.errstate(divide="ignore", invalid="ignore"):
         D = np.where(group[:, None], 0.0, V / np.where(group, 1.0, dE)[:, None])
-    return BandBatch(k=k_red, energies=E, U=U, V=V, D=D, Abar=Abar, Obar=Obar, S=S, group=group)
+    return BandBatch(k=k_red, energies=E, U=U, V=V, D=D, Abar=Abar, Obar=Obar, S=S, group=group,
+                     Bbar=Bbar, Cbar=Cbar)

@@ -17,6 +17,17 @@ coordinates (fractions of the reciprocal lattice vectors). ``H_R`` is stored
 already divided by the Wigner–Seitz degeneracies (and with the
 ``use_ws_distance`` shifts applied), so the sums above are plain sums.
 
+Optional matrices for the complete orbital moment (Lopez, Vanderbilt, Thonhauser, Souza,
+PRB 85, 014435 (2012), Eqs. 37-39 and 46-50; postw90's ``BB_R``/``CC_R``), in the same
+Wannier90 convention, whose plain Fourier sums are the Wannier-gauge k-space matrices:
+
+.. math::
+
+    B^{(W)}_{a,ij}(\mathbf k) = \langle u_i|H|i\partial_au_j\rangle
+      = \sum_{\mathbf R} e^{i\mathbf k\cdot\mathbf R}\langle 0i|H(r_a-R_a)|\mathbf R j\rangle,\qquad
+    C^{(W)}_{ab,ij}(\mathbf k) = \langle i\partial_au_i|H|i\partial_bu_j\rangle
+      = \sum_{\mathbf R} e^{i\mathbf k\cdot\mathbf R}\langle 0i|r_aH(r_b-R_b)|\mathbf R j\rangle .
+
 When no position matrix is given, the tight-binding approximation
 :math:`\langle 0i|\mathbf r|\mathbf Rj\rangle = \boldsymbol\tau_i\delta_{ij}\delta_{\mathbf R0}`
 is used (Wannier centres on the diagonal). With it every output is the same
@@ -60,10 +71,26 @@ class TightBindingModel:
     atoms : (positions (nat,3) reduced, numbers (nat,)), optional
         Crystal structure, used for symmetry analysis.
     name : str
+    B_R : (nR, 3, nw, nw) complex, eV·Å, optional
+        :math:`\\langle 0i|H(r_a-R_a)|\\mathbf R j\\rangle` (postw90's ``BB_R``).
+    C_R : (nR, 3, 3, nw, nw) complex, eV·Å², optional
+        :math:`\\langle 0i|r_aH(r_b-R_b)|\\mathbf R j\\rangle` (postw90's ``CC_R``). Only the part
+        antisymmetric in (a, b) enters any result (the orbital moment); models read through
+        WannierBerri carry only that part (WannierBerri reads only that part of ``.uHu``).
+        ``B_R`` and ``C_R`` come together; with them :attr:`has_full_orbital` is True and
+        :attr:`wkin.bands.BandBatch.orbital_moment_full` (``gme_orb_full``) is available.
+    phase_centres : (nw, 3) array, Å, optional
+        The centres τ of the centre-phase convention in which the k-space blocks are evaluated
+        (:meth:`fourier`; default: ``centres``). Every result that needs only H and A is
+        independent of this choice (exact covariance); the complete orbital moment built from
+        finite-difference B and C is not exactly covariant and depends on it at the 1e-7–1e-2
+        level, so models read for ``gme_orb_full`` set it to the convention of the code whose
+        B and C they carry (docs/outputs.md). Code that converts back to the Wannier90
+        convention (``noa_orb(centres=...)``) must then be given ``model.phase_centres``.
     """
 
     def __init__(self, lattice, R, H_R, A_R=None, S_R=None, centres=None, atoms=None,
-                 name="model", hermiticity_tol=1e-5):
+                 name="model", hermiticity_tol=1e-5, B_R=None, C_R=None, phase_centres=None):
         self.lattice = np.array(lattice, dtype=float).reshape(3, 3)
         if abs(np.linalg.det(self.lattice)) < 1e-12:
             raise ModelError("lattice vectors are linearly dependent")
@@ -79,10 +106,13 @@ class TightBindingModel:
             centres = np.zeros((nw, 3)) if len(i0) == 0 else np.real(
                 np.diagonal(np.asarray(A_R)[i0[0]], axis1=1, axis2=2)).T
         self.centres = np.zeros((nw, 3)) if centres is None else np.array(centres, float).reshape(nw, 3)
+        self._phase_centres = None if phase_centres is None else np.array(phase_centres, float).reshape(nw, 3)
         self.has_position = A_R is not None
+        if (B_R is None) != (C_R is None):
+            raise ModelError("B_R and C_R (the complete orbital moment) must be given together")
         if A_R is None:
             A_R = np.zeros((R.shape[0], 3, nw, nw), complex)
-            R, H_R, A_R, S_R = _ensure_origin(R, H_R, A_R, S_R)
+            R, H_R, A_R, S_R, B_R, C_R = _ensure_origin(R, H_R, A_R, S_R, B_R, C_R)
             i0 = np.flatnonzero(np.all(R == 0, axis=1))[0]
             A_R[i0][:, np.arange(nw), np.arange(nw)] = self.centres.T
         A_R = np.array(A_R, dtype=complex)
@@ -92,12 +122,21 @@ class TightBindingModel:
             S_R = np.array(S_R, dtype=complex)
             if S_R.shape != (R.shape[0], 3, nw, nw):
                 raise ModelError(f"S_R must have shape {(R.shape[0], 3, nw, nw)}, got {S_R.shape}")
+        if B_R is not None:
+            B_R, C_R = np.array(B_R, dtype=complex), np.array(C_R, dtype=complex)
+            if B_R.shape != (R.shape[0], 3, nw, nw):
+                raise ModelError(f"B_R must have shape {(R.shape[0], 3, nw, nw)}, got {B_R.shape}")
+            if C_R.shape != (R.shape[0], 3, 3, nw, nw):
+                raise ModelError(f"C_R must have shape {(R.shape[0], 3, 3, nw, nw)}, got {C_R.shape}")
         self.R, self.H_R = R, H_R
         self._check_hermitian(hermiticity_tol)
         # Wannier90's finite-difference position matrix is not exactly Hermitian
         # (|A(R) - A(-R)^dagger| ~ 0.1 Å seen); the operator r is, so use its Hermitian part.
         self.A_R, self.position_hermiticity_error = self._hermitian_part(A_R)
         self.S_R = None if S_R is None else self._hermitian_part(S_R)[0]
+        self.B_R = B_R
+        # C_ab(k)^† = C_ba(k): keep the Hermitian part [C_ab(R) + C_ba(-R)^†]/2
+        self.C_R = None if C_R is None else self._hermitian_part(C_R, swap=True)[0]
         self._stack = None
 
     # ------------------------------------------------------------------ geometry
@@ -108,6 +147,16 @@ class TightBindingModel:
     @property
     def has_spin(self) -> bool:
         return self.S_R is not None
+
+    @property
+    def phase_centres(self) -> np.ndarray:
+        """Centres τ (nw, 3) Å of the centre-phase convention of :meth:`fourier` (default: :attr:`centres`)."""
+        return self.centres if self._phase_centres is None else self._phase_centres
+
+    @property
+    def has_full_orbital(self) -> bool:
+        """True when the model carries B(R) and C(R), the matrices of the complete orbital moment."""
+        return self.B_R is not None
 
     @property
     def cell_volume(self) -> float:
@@ -139,9 +188,15 @@ class TightBindingModel:
             raise ModelError(f"H(R) != H(-R)^dagger (max deviation {err:.2e} eV > {tol:.0e} eV)")
         self._minus = minus
 
-    def _hermitian_part(self, X_R):
-        """[X(R) + X(-R)^dagger]/2 for (nR, 3, nw, nw) blocks, and the largest deviation removed."""
+    def _hermitian_part(self, X_R, swap=False):
+        r"""[X(R) + X(-R)^dagger]/2 for (nR, 3, nw, nw) blocks, and the largest deviation removed.
+
+        ``swap=True``: (nR, 3, 3, nw, nw) blocks with :math:`X_{ab}(\mathbf k)^\dagger=X_{ba}(\mathbf k)`,
+        i.e. [X_ab(R) + X_ba(-R)^dagger]/2.
+        """
         Xd = np.conj(np.swapaxes(X_R[self._minus], -1, -2))
+        if swap:
+            Xd = np.swapaxes(Xd, 1, 2)
         return 0.5 * (X_R + Xd), float(np.abs(X_R - Xd).max()) / 2
 
     # ------------------------------------------------------------------ Fourier
@@ -149,18 +204,20 @@ class TightBindingModel:
         r"""All real-space blocks needed for one k-evaluation, as one (nR, ncomp·nw²) matrix.
 
         Components: H, :math:`i\rho_aH` (3), :math:`A^{\rm I}_a` (3), :math:`\bar\Omega^{\rm I}_\gamma` (3),
-        σ_a (3 if spin), with :math:`\boldsymbol\rho_{ij}(\mathbf R)=\mathbf R+\boldsymbol\tau_j-\boldsymbol\tau_i`
+        σ_a (3 if spin), :math:`B^{\rm I}_a` (3) and :math:`\tilde C^{\rm I}_\gamma` (3) if the model has
+        B and C (:meth:`_orbital_blocks`), with :math:`\boldsymbol\rho_{ij}(\mathbf R)=\mathbf R+\boldsymbol\tau_j-\boldsymbol\tau_i`
         and :math:`A^{\rm I}(\mathbf R)=A(\mathbf R)-\boldsymbol\tau_i\delta_{ij}\delta_{\mathbf R0}`: the
         derivative and position blocks of the centre-phase convention ("convention I",
         WannierBerri's), represented in the Wannier90 phase basis (:meth:`fourier`).
         """
         if self._stack is None:
             nw = self.num_wann
-            shift = self.centres[None, :, :] - self.centres[:, None, :]  # τ_j − τ_i at [i, j]
+            tau = self.phase_centres
+            shift = tau[None, :, :] - tau[:, None, :]  # τ_j − τ_i at [i, j]
             rho = self.R_cart[:, :, None, None] + shift.transpose(2, 0, 1)[None]  # (nR, 3, nw, nw)
             A = self.A_R.copy()
             i0 = np.flatnonzero(np.all(self.R == 0, axis=1))[0]
-            A[i0][:, np.arange(nw), np.arange(nw)] -= self.centres.T
+            A[i0][:, np.arange(nw), np.arange(nw)] -= tau.T
             blocks = [self.H_R[:, None]]
             blocks.append(1j * rho * self.H_R[:, None])
             blocks.append(A)
@@ -168,11 +225,44 @@ class TightBindingModel:
             blocks.append(curl)
             if self.S_R is not None:
                 blocks.append(self.S_R)
+            if self.B_R is not None:
+                blocks.extend(self._orbital_blocks())
             self._stack = np.concatenate(blocks, axis=1).reshape(len(self.R), -1)
         return self._stack
 
+    def _orbital_blocks(self):
+        r"""B and the antisymmetric part of C in the centre-phase convention, Wannier90 phase basis.
+
+        With :math:`|u^{\rm I}_j\rangle=e^{i\mathbf k\cdot\boldsymbol\tau_j}|u_j\rangle` one has
+        :math:`i\partial_a|u^{\rm I}_j\rangle=e^{i\mathbf k\cdot\boldsymbol\tau_j}(i\partial_a-\tau_{ja})|u_j\rangle`,
+        so, as matrices in the Wannier90 basis (τ the diagonal matrix of :attr:`phase_centres`),
+
+        .. math::
+
+            B^{\rm I}_a = B_a - H\tau_a,\qquad
+            C^{\rm I}_{ab} = C_{ab} - B_a^\dagger\tau_b - \tau_aB_b + \tau_aH\tau_b ,
+
+        i.e. in real space :math:`B^{\rm I}_a(\mathbf R)=\langle 0i|H(r-\mathbf R-\boldsymbol\tau_j)_a|\mathbf Rj\rangle`
+        and :math:`C^{\rm I}_{ab}(\mathbf R)=\langle 0i|(r-\boldsymbol\tau_i)_aH(r-\mathbf R-\boldsymbol\tau_j)_b|\mathbf Rj\rangle`
+        (WannierBerri's ``BB`` and ``CC``), with :math:`B^\dagger_a(\mathbf R)\equiv B_a(-\mathbf R)^\dagger`.
+        Returns :math:`B^{\rm I}_a` (nR, 3, nw, nw) and
+        :math:`\tilde C^{\rm I}_\gamma=i(C^{\rm I}_{\alpha\beta}-C^{\rm I}_{\beta\alpha})` (nR, 3, nw, nw), Hermitian in k.
+        """
+        tau_i = self.phase_centres.T[:, :, None]  # τ_{i,a} as [a, i, 1]
+        tau_j = self.phase_centres.T[:, None, :]  # τ_{j,a} as [a, 1, j]
+        H, B = self.H_R, self.B_R
+        Bd = np.conj(np.swapaxes(B[self._minus], -1, -2))  # B_a(−R)^†
+
+        def c_conv1(a, b):
+            return (self.C_R[:, a, b] - Bd[:, a] * tau_j[b] - tau_i[a] * B[:, b]
+                    + tau_i[a] * tau_j[b] * H)
+
+        BI = B - H[:, None] * tau_j[None]
+        Ct = np.stack([1j * (c_conv1(a, b) - c_conv1(b, a)) for a, b in CYCLIC], axis=1)
+        return [BI, Ct]
+
     def fourier(self, k_red):
-        """Evaluate the Wannier-gauge matrices at a batch of k (one ZGEMM).
+        r"""Evaluate the Wannier-gauge matrices at a batch of k (one ZGEMM).
 
         Parameters
         ----------
@@ -183,8 +273,11 @@ class TightBindingModel:
         dict with ``H`` (nk,nw,nw) eV (Wannier90 phases), and, in the centre-phase convention
         transformed to the same basis (:math:`D\,X^{\rm I}D^\dagger`, :math:`D={\rm diag}(e^{i\mathbf k\cdot\boldsymbol\tau})`):
         ``dH`` (nk,3,nw,nw) eV·Å, :math:`\partial_aH-i[\tau_a,H]`, whose band-diagonal elements are the
-        band velocities; ``A`` (nk,3,nw,nw) Å, the position matrix minus the centres; ``Obar``
-        (nk,3,nw,nw) Å², its curl (vector index γ); and, when spin is present, ``S`` (nk,3,nw,nw).
+        band velocities; ``A`` (nk,3,nw,nw) Å, the position matrix minus the (phase) centres; ``Obar``
+        (nk,3,nw,nw) Å², its curl (vector index γ); when spin is present, ``S`` (nk,3,nw,nw); and,
+        when the model has B and C, ``B`` (nk,3,nw,nw) eV·Å, :math:`\langle u|H|i\partial_a u\rangle`, and
+        ``C`` (nk,3,nw,nw) eV·Å², :math:`i(C_{\alpha\beta}-C_{\beta\alpha})` with
+        :math:`C_{ab}=\langle i\partial_a u|H|i\partial_b u\rangle` (vector index γ).
         The full interband Berry connection Ā + iD built from them is the same in every convention.
         """
         k_red = np.atleast_2d(np.asarray(k_red, float))
@@ -196,8 +289,12 @@ class TightBindingModel:
         nw = self.num_wann
         out = flat.reshape(len(flat), -1, nw, nw)
         res = {"H": out[:, 0], "dH": out[:, 1:4], "A": out[:, 4:7], "Obar": out[:, 7:10]}
+        i = 10
         if self.S_R is not None:
-            res["S"] = out[:, 10:13]
+            res["S"] = out[:, i:i + 3]
+            i += 3
+        if self.B_R is not None:
+            res["B"], res["C"] = out[:, i:i + 3], out[:, i + 3:i + 6]
         return res
 
     def grid_blocks(self, grid, budget_points=None, ncomp=None):
@@ -287,8 +384,9 @@ class TightBindingModel:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_wannier90(cls, seedname, use_ws_distance=True, spin=False, **kwargs):
-        """Build from Wannier90 outputs of ``seedname`` (see :mod:`wkin.io.wannier90`).
+    def from_wannier90(cls, seedname, use_ws_distance=True, spin=False, orbital=False,
+                       orbital_convention="wannierberri", **kwargs):
+        r"""Build from Wannier90 outputs of ``seedname`` (see :mod:`wkin.io.wannier90`).
 
         With ``spin=True`` the model is built by WannierBerri's readers from
         ``.chk``, ``.eig`` and ``.spn`` (and ``.mmn`` for the position matrix when
@@ -296,47 +394,98 @@ class TightBindingModel:
         crystal structure is still taken from the ``.win``. WannierBerri chooses
         the R vectors by its own minimal-distance rule (``use_ws_distance`` is
         then not used) and symmetrizes the matrices when the data allow it.
+
+        With ``orbital=True`` the model is built the same way from ``.chk``, ``.eig``,
+        ``.mmn`` and ``.uHu`` and also carries B(R) and C(R), the matrices of the
+        complete orbital moment (``gme_orb_full``). They are finite differences on the
+        Wannierization mesh, which are not exactly covariant under a change of phase
+        convention, so the result depends (by 1e-3–1e-2 relative for Te) on the convention
+        in which they are taken and evaluated; ``orbital_convention`` picks one:
+
+        * ``"wannierberri"``: WannierBerri's ``System_w90(..., morb=True)`` matrices (finite
+          differences with its centre phases :math:`e^{i\mathbf b\cdot\boldsymbol\tau_j}`, ``.chk``
+          centres τ), evaluated in its convention I with the same τ (``phase_centres``):
+          reproduces WannierBerri's ``GME_orb`` / ``morb``.
+        * ``"postw90"``: A(R), B(R), C(R) as postw90's ``get_AA_R``/``get_BB_R``/``get_CC_R`` build
+          them with ``transl_inv = false`` (plain finite differences in the Wannier90 phase
+          convention, from the same WannierBerri readers), evaluated in that convention
+          (``phase_centres`` = 0): reproduces postw90's ``gyrotropic_task = -k``.
+
+        Either way the position matrix is the finite-difference one without the
+        Marzari–Vanderbilt diagonal (postw90's ``transl_inv = false``, the only choice postw90
+        allows for the orbital moment), and the R vectors are WannierBerri's minimal-distance
+        ones (postw90's ``use_ws_distance = true``). Formatted ``.uHu``/``.spn`` files are recognised.
         """
         from .io.wannier90 import load_model_data
-        if not spin:
+        if not (spin or orbital):
             return cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
+        if orbital_convention not in ("wannierberri", "postw90"):
+            raise ValueError(f"orbital_convention: expected 'wannierberri' or 'postw90', got {orbital_convention!r}")
         import os
         import tempfile
         import wannierberri as wb
-        from .io.wannier90 import plain_copies
+        from .io.wannier90 import fortran_formatted, plain_copies
+        required = (".chk", ".eig") + ((".spn",) if spin else ()) + ((".mmn", ".uHu") if orbital else ())
+        exts = (".chk", ".eig", ".spn", ".mmn", ".uHu", ".nnkp", ".win")
+        pw90 = orbital and orbital_convention == "postw90"
         with tempfile.TemporaryDirectory() as tmp:
-            seed = plain_copies(seedname, (".chk", ".eig", ".spn", ".mmn", ".nnkp", ".win"), tmp, required=(".chk", ".eig", ".spn"))
-            files = ["chk", "eig", "spn"] + (["mmn"] if os.path.exists(seed + ".mmn") else [])
-            data = wb.w90files.wandata.WannierData.from_w90_files(seedname=seed, files=files,
+            seed = plain_copies(seedname, exts, tmp, required=required)
+            files = ["chk", "eig"] + (["spn"] if spin else []) + (["mmn"] if os.path.exists(seed + ".mmn") else [])
+            files += ["uhu"] if orbital else []
+            formatted = [f for f, ext in (("spn", ".spn"), ("uhu", ".uHu"))
+                         if f in files and fortran_formatted(seed + ext)]
+            data = wb.w90files.wandata.WannierData.from_w90_files(seedname=seed, files=files, formatted=formatted,
                                                                    readnnkp=os.path.exists(seed + ".nnkp"))
-            system = wb.system.System_R.from_wannierdata(data, spin=True, berry="mmn" in files)
-        model = cls.from_wannierberri(system, name=os.path.basename(seedname))
+            system = wb.system.System_R.from_wannierdata(data, spin=spin, berry="mmn" in files and not pw90,
+                                                         morb=orbital and not pw90)
+        name = os.path.basename(seedname)
+        if pw90:
+            A_R, B_R, C_R = _postw90_orbital_matrices(data, system)
+            S_R = np.array(system.get_R_mat("SS")).transpose(0, 3, 1, 2).copy() if system.has_R_mat("SS") else None
+            model = cls(np.array(system.real_lattice), np.array(system.rvec.iRvec), np.array(system.get_R_mat("Ham")),
+                        A_R=A_R, S_R=S_R, B_R=B_R, C_R=C_R, phase_centres=np.zeros((system.num_wann, 3)),
+                        name=name, **kwargs)
+        else:
+            model = cls.from_wannierberri(system, name=name, **kwargs)
         if os.path.exists(seedname + ".win"):
             from .io.wannier90 import read_win, win_atoms
             model.atoms = win_atoms(read_win(seedname + ".win"))
         return model
 
     @classmethod
-    def from_wannierberri(cls, system, name=None):
-        """Build from a WannierBerri ``System_R`` (Hamiltonian, and position/spin when loaded).
+    def from_wannierberri(cls, system, name=None, **kwargs):
+        r"""Build from a WannierBerri ``System_R`` (Hamiltonian, and position/spin/B/C when loaded).
 
         WannierBerri stores position matrices in its phase convention I (Wannier
         centres subtracted from the diagonal of A(R=0)); they are put back here.
+        Its ``BB`` and ``CC`` (``System_R(..., morb=True)``) are likewise in convention I,
+        :math:`B^{\rm I}_a(\mathbf R)=\langle 0i|H(r-\mathbf R-\boldsymbol\tau_j)_a|\mathbf Rj\rangle` and the
+        pseudovector :math:`CC_\gamma=i(C^{\rm I}_{\alpha\beta}-C^{\rm I}_{\beta\alpha})`; they are
+        converted to wkin's ``B_R`` and the antisymmetric part of ``C_R`` (Wannier90 convention,
+        :meth:`_orbital_blocks` inverted, with WannierBerri's centres τ):
+        :math:`B_a=B^{\rm I}_a+H\tau_a`,
+        :math:`C_{ab}=C^{\rm I}_{ab}+B_a^\dagger\tau_b+\tau_aB_b-\tau_aH\tau_b`, antisymmetrized in (a, b).
+        Such a model is evaluated in WannierBerri's convention (``phase_centres`` = τ), on which the
+        complete orbital moment depends (see :meth:`from_wannier90`).
         """
         lattice = np.array(system.real_lattice)
         iR = np.array(system.rvec.iRvec)
         nw = system.num_wann
         H_R = np.array(system.get_R_mat("Ham"))
         centres = np.array(system.wannier_centers_cart)
-        A_R = S_R = None
+        A_R = S_R = B_R = C_R = None
         if system.has_R_mat("AA"):
             A_R = np.array(system.get_R_mat("AA")).transpose(0, 3, 1, 2).copy()
             i0 = np.flatnonzero(np.all(iR == 0, axis=1))[0]
             A_R[i0][:, np.arange(nw), np.arange(nw)] += centres.T
         if system.has_R_mat("SS"):
             S_R = np.array(system.get_R_mat("SS")).transpose(0, 3, 1, 2).copy()
-        return cls(lattice, iR, H_R, A_R=A_R, S_R=S_R, centres=centres,
-                   name=name or getattr(system, "name", "wannierberri"))
+        if system.has_R_mat("BB") and system.has_R_mat("CC"):
+            B_R, C_R = _orbital_from_convention_I(iR, H_R, np.array(system.get_R_mat("BB")),
+                                                  np.array(system.get_R_mat("CC")), centres)
+        kwargs.setdefault("phase_centres", None if B_R is None else centres)
+        return cls(lattice, iR, H_R, A_R=A_R, S_R=S_R, centres=centres, B_R=B_R, C_R=C_R,
+                   name=name or getattr(system, "name", "wannierberri"), **kwargs)
 
     @classmethod
     def from_tbmodels(cls, tb, name="tbmodels"):
@@ -358,12 +507,62 @@ class TightBindingModel:
         return cls(uc, np.array(keys), H_R, centres=np.asarray(tb.pos, float) @ uc, name=name)
 
 
-def _ensure_origin(R, H_R, A_R, S_R):
-    """Append R = 0 (with zero blocks) when a model lacks it."""
+def _orbital_from_convention_I(R, H_R, BB, CC, centres):
+    """wkin's B_R (nR, 3, nw, nw) and antisymmetric C_R (nR, 3, 3, nw, nw) from WannierBerri's
+    convention-I ``BB`` (nR, nw, nw, 3) and ``CC`` (nR, nw, nw, 3) (see ``from_wannierberri``)."""
+    index = {tuple(r): i for i, r in enumerate(R)}
+    try:
+        minus = np.array([index[tuple(-r)] for r in R])
+    except KeyError:
+        raise ModelError("WannierBerri R vectors are not closed under R -> -R") from None
+    tau_i = centres.T[:, :, None]
+    tau_j = centres.T[:, None, :]
+    B = BB.transpose(0, 3, 1, 2) + H_R[:, None] * tau_j[None]
+    Bd = np.conj(np.swapaxes(B[minus], -1, -2))
+    C = _antisymmetric_C(CC)  # CC_γ = i(C_αβ − C_βα): antisymmetric part C_αβ = −(i/2) CC_γ
+    for a in range(3):
+        for b in range(3):
+            C[:, a, b] += Bd[:, a] * tau_j[b] + tau_i[a] * B[:, b] - tau_i[a] * tau_j[b] * H_R
+    return B, 0.5 * (C - np.swapaxes(C, 1, 2))
+
+
+def _antisymmetric_C(CC):
+    """(nR, 3, 3, nw, nw) antisymmetric C_ab from the pseudovector CC_γ = i(C_αβ − C_βα), (nR, nw, nw, 3)."""
+    C = np.zeros((CC.shape[0], 3, 3) + CC.shape[1:3], complex)
+    for g, (a, b) in enumerate(CYCLIC):
+        C[:, a, b] = -0.5j * CC[..., g]
+        C[:, b, a] = 0.5j * CC[..., g]
+    return C
+
+
+def _postw90_orbital_matrices(data, system):
+    """A(R), B(R) and the antisymmetric C(R) as postw90 builds them (``get_AA_R`` with
+    ``transl_inv = false``, ``get_BB_R``, ``get_CC_R``): finite differences on the Wannierization
+    mesh in the Wannier90 phase convention, no centre phases,
+
+        A_a(q) = i Σ_b w_b b_a M^(W)(q, b),   B_a(q) = i Σ_b w_b b_a (E M)^(W)(q, b),
+        C_ab(q) = Σ_b1,b2 w_b1 w_b2 b1_a b2_b ⟨u_q+b1|H|u_q+b2⟩^(W),
+
+    from WannierBerri's readers (``data``: ``WannierData`` with chk, eig, mmn, uHu) and Fourier
+    transformed onto the R vectors of ``system`` (WannierBerri's minimal-distance rule)."""
+    chk, bk = data.chk, data.bkvec
+    kptirr, weights = data.kptirr_system
+    kw = {"kptirr": kptirr, "weights_k": weights}
+    nb = range(bk.NNB)
+    AA = sum(chk.get_AABB_q_ib(bk, data.mmn, ib=ib, **kw) for ib in nb)
+    BB = sum(chk.get_AABB_q_ib(bk, data.mmn, ib=ib, eig=data.eig, **kw) for ib in nb)
+    CC = sum(chk.get_CCOOGG_ib(bk, data.uhu, ib1=i1, ib2=i2, antisym=True, **kw) for i1 in nb for i2 in nb)
+    q_to_R = system.rvec.q_to_R
+    return (np.array(q_to_R(AA)).transpose(0, 3, 1, 2).copy(), np.array(q_to_R(BB)).transpose(0, 3, 1, 2).copy(),
+            _antisymmetric_C(np.array(q_to_R(CC))))
+
+
+def _ensure_origin(R, *blocks):
+    """Append R = 0 (with zero blocks) when a model lacks it; returns R and the blocks (None stays None)."""
     if np.any(np.all(R == 0, axis=1)):
-        return R, H_R, A_R, S_R
+        return (R, *blocks)
     pad = lambda X: None if X is None else np.concatenate([X, np.zeros_like(X[:1])])  # noqa: E731
-    return np.concatenate([R, [[0, 0, 0]]]), pad(H_R), pad(A_R), pad(S_R)
+    return (np.concatenate([R, [[0, 0, 0]]]), *(pad(X) for X in blocks))
 
 
 def fft_workers():

@@ -1081,6 +1081,21 @@ def plain_copies(seedname, extensions, directory, required=()):
     return seed
 
 
+def fortran_formatted(path):
+    """True when ``path`` (e.g. a ``.uHu`` or ``.spn``, plain or ``.gz``) is a formatted (text) file.
+
+    An unformatted Fortran file starts with a 4-byte record length, which contains NUL bytes for
+    any record shorter than 16 MiB; a formatted one starts with a printable header line.
+    """
+    real = _resolve(path)
+    if real is None:
+        raise FileNotFoundError(f"neither {os.fspath(path)} nor {os.fspath(path)}.gz exists")
+    opener = gzip.open if real.endswith(".gz") else open
+    with opener(real, "rb") as f:
+        head = f.read(256)
+    return not _looks_binary(head)
+
+
 def win_atoms(win, lattice=None):
     """(reduced positions (nat, 3), atomic numbers (nat,)) from a :func:`read_win` result, or None."""
     if not len(win["atoms_symbols"]):

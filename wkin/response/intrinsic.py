@@ -19,7 +19,8 @@ name              kind     formula                                              
 ``ahc``           sea      σ_ab = −(e²/ħ) ε_abγ ∫ Σ f Ω_nγ                                S/cm
 ``ohmic``         surface  σ_ab = e² τ ∫ Σ (−f′) v_na v_nb                                S/cm
 ``berry_dipole``  surface  D_ab = ∫ Σ (−f′) (∂_a ε_n) Ω_nb  = ∫ Σ f ∂_a Ω_nb            1
-``gme_orb``       surface  K_ab = ∫ Σ (−f′) (∂_a ε_n) m^orb_nb                            A
+``gme_orb``       surface  K_ab = ∫ Σ (−f′) (∂_a ε_n) m^orb_nb  ("H and A" moment)         A
+``gme_orb_full``  surface  the same with the complete moment (needs B(R), C(R))            A
 ``gme_spin``      surface  K_ab = ∫ Σ (−f′) (∂_a ε_n) m^spin_nb, m^spin = −(g_s/2) μ_B σ   A
 ``spin_intrinsic`` sea     χ_ab = e ∫ Σ f i[σ_a/(iΔε), R'_b]_nn (seed-000 Eq. 57)       1/(V·m²)
 ``dos``           surface  Σ_n ∫_BZ (−f′) / V_BZ per cell                                 1/(eV·cell)
@@ -31,7 +32,9 @@ Berry-curvature dipole — Sodemann & Fu, PRL 115, 216806 (2015);
 gyrotropic K — Zhong, Moore & Souza, PRL 116, 077201 (2016) and Tsirkin, Puente,
 Souza, PRB 97, 035158 (2018) Eq. 12 (the postw90/WannierBerri convention);
 orbital moment in the "H and A" approximation, see
-:attr:`wkin.bands.BandBatch.orbital_moment`.
+:attr:`wkin.bands.BandBatch.orbital_moment`; complete orbital moment (``gme_orb_full``) —
+Lopez, Vanderbilt, Thonhauser, Souza, PRB 85, 014435 (2012), see
+:attr:`wkin.bands.BandBatch.orbital_moment_full`.
 """
 
 from __future__ import annotations
@@ -84,6 +87,11 @@ OBSERVABLES = {
     "gme_orb": Observable(
         "gme_orb", "surface", lambda b: b.velocity_traced(b.orbital_moment_matrix), (3, 3),
         "A", True, "gyrotropic magnetoelectric tensor K_ab, orbital part",
+        lambda p: E_CHARGE**2 / HBAR),
+    "gme_orb_full": Observable(
+        "gme_orb_full", "surface", lambda b: b.velocity_traced(b.orbital_moment_full_matrix), (3, 3),
+        "A", True, "gyrotropic magnetoelectric tensor K_ab, orbital part with the complete orbital moment "
+        "(needs B(R), C(R): TightBindingModel.from_wannier90(..., orbital=True))",
         lambda p: E_CHARGE**2 / HBAR),
     "gme_spin": Observable(
         "gme_spin", "surface", lambda b: b.velocity_traced(b.spin_matrix), (3, 3),
