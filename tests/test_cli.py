@@ -90,6 +90,7 @@ def test_ohmic_is_linear_in_tau(workdir):
     (("[output]", "[disorder]\nmodel = \"cell\"\nstrength = 1.0\nthird_moment = 0.1\n[output]"),
      "[disorder] third_moment"),
     (("\"dos\",", "\"noa_orb\","), "[calculate] frequencies"),
+    (("wannier90 = \"rnd\"", "builtin = \"haldane\"\norbital = true"), "[model] orbital"),
 ])
 def test_bad_config_gives_one_line_error(workdir, capsys, edit, message):
     path, _ = workdir

@@ -29,7 +29,9 @@ def build_model(model_cfg):
     if "wannier90" in model_cfg:
         return TightBindingModel.from_wannier90(model_cfg["wannier90"],
                                                 use_ws_distance=model_cfg.get("use_ws_distance", True),
-                                                spin=model_cfg.get("spin", False))
+                                                spin=model_cfg.get("spin", False),
+                                                orbital=model_cfg.get("orbital", False),
+                                                orbital_convention=model_cfg.get("orbital_convention", "wannierberri"))
     from . import models
     try:
         return getattr(models, model_cfg["builtin"])(**model_cfg.get("params", {}))

@@ -18,7 +18,8 @@ from .response.intrinsic import OBSERVABLES
 BUILTIN_MODELS = ("massive_dirac", "haldane", "rashba_exchange", "weyl_two_node", "chiral_trigonal")
 
 SCHEMA = {
-    "model": {"wannier90", "builtin", "params", "use_ws_distance", "degen_thresh", "spin"},
+    "model": {"wannier90", "builtin", "params", "use_ws_distance", "degen_thresh", "spin", "orbital",
+              "orbital_convention"},
     "mesh": {"grid", "shift", "adaptive"},
     "fermi": {"energies", "range", "temperature", "broadening", "surface"},
     "calculate": {"quantities", "tau", "frequencies", "eta"},
@@ -119,6 +120,14 @@ def load(path) -> RunConfig:
         raise ConfigError(f"[model] spin: expected true or false, got {model['spin']!r}")
     if model.get("spin") and "wannier90" not in model:
         raise ConfigError("[model] spin: reads .chk/.eig/.spn, only with wannier90 = ...")
+    if "orbital" in model and not isinstance(model["orbital"], bool):
+        raise ConfigError(f"[model] orbital: expected true or false, got {model['orbital']!r}")
+    if model.get("orbital") and "wannier90" not in model:
+        raise ConfigError("[model] orbital: B(R) and C(R) are read from Wannier90 files (.chk, .eig, .mmn, .uHu); "
+                          "a built-in model has none")
+    if model.get("orbital_convention", "wannierberri") not in ("wannierberri", "postw90"):
+        raise ConfigError(f"[model] orbital_convention: expected 'wannierberri' or 'postw90', "
+                          f"got {model['orbital_convention']!r}")
     if "use_ws_distance" in model and not isinstance(model["use_ws_distance"], bool):
         raise ConfigError(f"[model] use_ws_distance: expected true or false, got {model['use_ws_distance']!r}")
 

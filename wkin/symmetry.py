@@ -67,7 +67,8 @@ __all__ = ["space_group", "crystal_symmetry", "CrystalSymmetry", "point_group_sy
 
 #: tensor kind of each observable of :mod:`wkin.response.intrinsic`
 QUANTITY_KINDS = {"ahc": "polar2_odd", "ohmic": "polar2_even", "berry_dipole": "axial2_even",
-                  "gme_orb": "axial2_even", "gme_spin": "axial2_even", "noa_orb": "axial2_even",
+                  "gme_orb": "axial2_even", "gme_orb_full": "axial2_even", "gme_spin": "axial2_even",
+                  "noa_orb": "axial2_even",
                   "dos": "polar0_even", "electrons": "polar0_even"}
 
 _AXES = "xyz"
