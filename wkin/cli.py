@@ -102,7 +102,7 @@ def cmd_run(args):
     if extrinsic:
         from .response.extrinsic import extrinsic_responses, spin_orbit_torque
         xres = extrinsic_responses(model, disorder, cfg.mu, cfg.grid, cfg.shift, spin=spin_needed,
-                                   companion_step=float(cfg.disorder.get("companion_step", 0.1)),
+                                   companion_step=_companion_step(cfg.disorder.get("companion_step", 0.1)),
                                    degen_thresh=degen, intrinsic={q: res.values[q] for q in sea_for_extrinsic},
                                    omitted=bool(cfg.disorder.get("omitted_term", False)))
         if "spin_orbit_torque" in extrinsic:
@@ -126,10 +126,12 @@ def cmd_run(args):
         if sym is not None:
             meta.update(_symmetry_meta(sym, sym_mode))
             checks = _symmetry_checks(sym, res, observables, bres) if sym_mode == "verify" else {}
+            if sym_mode == "verify" and xres is not None and "ahe_extrinsic" in xres:
+                checks.update(_conductivity_piece_checks(sym, xres["ahe_extrinsic"]))
         meta.update(_hamiltonian_meta(model))
         results.write(cfg.output, res, observables, cfg.mu, meta, checks)
         if xres is not None:
-            results.write_pieces(cfg.output, xres, cfg.torque)
+            results.write_pieces(cfg.output, xres, cfg.torque, checks)
         if bres is not None:
             results.write_boltzmann(cfg.output, bres, "conductivity_boltzmann" in kinetic, "scattering_rate" in kinetic,
                                     checks.get("conductivity_boltzmann"))
@@ -176,6 +178,27 @@ def _symmetry_checks(sym, res, observables, bres):
         scale = max(np.linalg.norm(allowed), np.linalg.norm(x), 1e-300)
         out[name] = float(np.linalg.norm(x - allowed) / scale)
     return out
+
+
+def _conductivity_piece_checks(sym, pieces):
+    """Verification mode for ``ahe_extrinsic``: forbidden fraction of every piece (keys ``ahe_extrinsic/<piece>``).
+
+    Onsager, σ_ab(m) = σ_ba(−m): the symmetric part of a conductivity is time-even, the antisymmetric (Hall)
+    part time-odd, so the allowed part is P_even,sym(X) + P_odd,antisym(X) with the magnetic point group.
+    """
+    from .symmetry import symmetrize
+    out = {}
+    for piece, x in pieces.items():
+        allowed = symmetrize(x, sym, "polar2_even", "symmetric") + symmetrize(x, sym, "polar2_odd", "antisymmetric")
+        scale = max(np.linalg.norm(allowed), np.linalg.norm(x))
+        if scale > 0:
+            out[f"ahe_extrinsic/{piece}"] = float(np.linalg.norm(x - allowed) / scale)
+    return out
+
+
+def _companion_step(value):
+    """[disorder] companion_step: a number (uniform step, eV) or [near, far, window] (graded around mu)."""
+    return float(value) if isinstance(value, (int, float)) else tuple(float(x) for x in value)
 
 
 def _seed_files(seed):

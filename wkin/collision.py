@@ -88,7 +88,7 @@ def _band_states(model, k, band, degen_thresh):
 
 
 def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096, interband=False):
-    """Diagonalise at the Fermi-surface points of this rank's share and keep the crossing band.
+    r"""Diagonalise at the Fermi-surface points of this rank's share and keep the crossing band.
 
     Isolated degeneracies (TRIM points, Weyl nodes) are skipped with a warning;
     extended degeneracy (Kramers pairs of a PT-symmetric crystal: most points

@@ -221,6 +221,12 @@ def load(path) -> RunConfig:
         if disorder.get("third_moment", 0.0) and not any(q in EXTRINSIC for q in quantities):
             raise ConfigError("[disorder] third_moment: the third cumulant enters only the skew_third_order pieces of "
                               + ", ".join(EXTRINSIC) + "; none of them is requested")
+        step = disorder.get("companion_step", 0.1)
+        nums = step if isinstance(step, list) else [step]
+        if (isinstance(step, list) and len(step) != 3) or any(
+                isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in nums):
+            raise ConfigError(f"[disorder] companion_step: expected a step > 0 (eV) or [near, far, window] > 0 (eV), "
+                              f"got {step!r}")
         if not isinstance(disorder.get("omitted_term", False), bool):
             raise ConfigError(f"[disorder] omitted_term: expected true or false, got {disorder['omitted_term']!r}")
         if disorder.get("quadrature", "tetrahedron") not in ("tetrahedron", "smeared"):

@@ -133,8 +133,13 @@ PIECE_GROUPS = {
 }
 
 
-def write_pieces(path, groups, torque=None):
-    """Append disorder-resolved response groups: ``/<group>/<piece>`` (n_mu, 3, 3) with units."""
+def write_pieces(path, groups, torque=None, symmetry_checks=None):
+    """Append disorder-resolved response groups: ``/<group>/<piece>`` (n_mu, 3, 3) with units.
+
+    ``symmetry_checks``: {"<group>/<piece>": forbidden fraction} (verification mode), stored as attribute
+    ``forbidden_fraction`` of the dataset.
+    """
+    symmetry_checks = symmetry_checks or {}
     with h5py.File(path, "a") as f:
         for group, pieces in groups.items():
             units, text = PIECE_GROUPS[group]
@@ -147,6 +152,8 @@ def write_pieces(path, groups, torque=None):
                 d = g.create_dataset(piece, data=value)
                 d.attrs["units"] = units
                 d.attrs["axes"] = "fermi_energy, cartesian (response), cartesian (field)"
+                if f"{group}/{piece}" in symmetry_checks:
+                    d.attrs["forbidden_fraction"] = symmetry_checks[f"{group}/{piece}"]
 
 
 def summary_boltzmann(bres):

@@ -129,15 +129,17 @@ def _shell_matrices(op, lams):
     return _ShellMatrices(energy=op.states.mu, P=P, M=M, p=op.p, m=m)
 
 
-def _lerp(shells, E, get):
-    """Linear interpolation in energy of get(shell) at energies E (n,)."""
-    grid = np.array([s.energy for s in shells])
-    a = np.array([get(s) for s in shells])
+def _bracket(shells, E):
+    """Linear interpolation in energy as (shell index, weight) pairs: get(E) = Σ_pairs weight·get(shells[index]).
+
+    Two pairs (the bracketing shells, weights 1 − t and t, t clipped to [0, 1]) or one pair for a single shell.
+    """
     if len(shells) == 1:
-        return np.broadcast_to(a[0], (len(E),) + a.shape[1:])
+        return [(np.zeros(len(E), int), np.ones(len(E)))]
+    grid = np.array([s.energy for s in shells])
     i1 = np.clip(np.searchsorted(grid, E), 1, len(grid) - 1)
-    t = np.clip((E - grid[i1 - 1]) / (grid[i1] - grid[i1 - 1]), 0.0, 1.0).reshape((-1,) + (1,) * (a.ndim - 1))
-    return (1 - t) * a[i1 - 1] + t * a[i1]
+    t = np.clip((E - grid[i1 - 1]) / (grid[i1] - grid[i1 - 1]), 0.0, 1.0)
+    return [(i1 - 1, 1.0 - t), (i1, t)]
 
 
 def _skew_terms(kappa, blocks, u, xi, lam, P, M):
@@ -154,11 +156,42 @@ def _skew_terms(kappa, blocks, u, xi, lam, P, M):
     return kappa * out
 
 
-def _energy_shells(model, disorder, state_energies, step, grid, shift, energies, drives, degen_thresh):
+def _companion_grid(lo, hi, step, mu=None):
+    """Energies of the companion shells on [lo, hi].
+
+    ``step``: a number (uniform step, eV) or ``(near, far, window)``: step ``near`` within ``window`` eV of
+    ``mu`` and ``far`` outside (the skew sources fall off as 1/|ε_a − μ| and the shell matrices vary fastest
+    in the d bands around μ, so a graded grid reaches the accuracy of the uniform ``near`` grid with far fewer
+    shells). Both ends are always included; a single point when ``hi - lo`` < 1e-9.
+    """
+    if hi - lo < 1e-9:
+        return np.array([lo])
+
+    def uniform(a, b, h):
+        return np.linspace(a, b, int(np.ceil((b - a) / h)) + 1)
+
+    if np.isscalar(step):
+        return uniform(lo, hi, float(step))
+    near, far, window = (float(x) for x in step)
+    if mu is None:
+        return uniform(lo, hi, near)
+    a, b = max(lo, mu - window), min(hi, mu + window)
+    if a >= b:
+        return uniform(lo, hi, far)
+    parts = [uniform(a, b, near)]
+    if lo < a:
+        parts.append(uniform(lo, a, far))
+    if b < hi:
+        parts.append(uniform(b, hi, far))
+    return np.unique(np.concatenate(parts))
+
+
+def _energy_shells(model, disorder, state_energies, step, grid, shift, energies, drives, degen_thresh, mu=None):
     """Shell matrices (:class:`_ShellMatrices`) on an energy grid covering ``state_energies`` of all ranks.
 
-    Grid of step ``step`` (eV) between the global extremes (one shell when they coincide); a continuum
-    model (exact shell quadrature) gets one exact shell per distinct energy instead.
+    Grid :func:`_companion_grid` (``step`` uniform, or graded around ``mu``) between the global extremes (one
+    shell when they coincide); a continuum model (exact shell quadrature) gets one exact shell per distinct
+    energy instead.
     """
     e = np.asarray(state_energies, float)
     if hasattr(model, "shell_quadrature"):
@@ -168,7 +201,7 @@ def _energy_shells(model, disorder, state_energies, step, grid, shift, energies,
         if not bounds.size:
             return []
         lo, hi = bounds[:, 0].min(), bounds[:, 1].max()
-        grid_E = [lo] if hi - lo < 1e-9 else np.linspace(lo, hi, int(np.ceil((hi - lo) / step)) + 1)
+        grid_E = _companion_grid(lo, hi, step, mu)
     shells = []
     for energy in grid_E:
         fs = fermi.fermi_surface(model, energy, grid, shift, energies=energies)
@@ -189,17 +222,39 @@ def _source_sum(kappa, blocks, disorder, shells, E_t, u_t, xi_t, A_t, W_t):
     States t sit on their own shells E_t (shell matrices interpolated linearly in energy); their mean
     free paths come from the shells' factorized solutions, :math:`\Lambda^A_t=\tau_t(A_t+\kappa\phi_t\cdot m^A(E_t))`.
     States the disorder does not couple (zero rate) carry no source.
+
+    Every shell quantity enters linearly (⟨ξ|P|u⟩, ⟨u|M^A|ξ⟩, φ·p, φ·m^A), so the interpolation is applied to
+    these per-state numbers, contracted with the two bracketing shells' matrices, instead of to per-state
+    copies of the matrices (which cost 16·n·(4·n_w²) bytes per chunk of states).
     """
-    P = [_lerp(shells, E_t, lambda s, b=b: s.P[b]) for b in range(len(blocks))]
+    n = len(E_t)
     phi = disorder.features(u_t, blocks)
-    rate = kappa * np.einsum("nd,nd->n", phi, _lerp(shells, E_t, lambda s: s.p))
+    rate = np.zeros(n)  # φ·p(E_t); × κ below
+    point = np.zeros((n, 3))  # Σ_b Re⟨ξ_f|Π_bPΠ_b|u⟩, per field f
+    phim = {name: np.zeros((n, 3)) for name in A_t}  # φ·m^A_c(E_t)
+    wide = {name: np.zeros((n, 3, 3)) for name in A_t}  # Σ_b Re⟨u|Π_bM^A_cΠ_b|ξ_f⟩, (n, f, c)
+    for idx, weight in _bracket(shells, E_t):
+        for j in np.unique(idx):
+            sel = np.nonzero((idx == j) & (weight != 0))[0]
+            if not len(sel):
+                continue
+            s, c = shells[j], weight[sel]
+            rate[sel] += c * (phi[sel] @ s.p)
+            for name in A_t:
+                phim[name][sel] += c[:, None] * (phi[sel] @ s.m[name].T)
+            for bi, b in enumerate(blocks):
+                ub, xb = u_t[sel][:, b], xi_t[sel][:, :, b]
+                point[sel] += c[:, None] * np.real(np.einsum("nfa,na->nf", xb.conj(), ub @ s.P[bi].T))
+                for name in A_t:
+                    uM = np.einsum("na,cab->ncb", ub.conj(), s.M[name][bi])
+                    wide[name][sel] += c[:, None, None] * np.real(np.einsum("ncb,nfb->nfc", uM, xb))
+    rate *= kappa
     ok = rate > 0
     out = {}
     for name, A in A_t.items():
-        M = [_lerp(shells, E_t, lambda s, b=b: s.M[name][b]) for b in range(len(blocks))]
-        m = _lerp(shells, E_t, lambda s: s.m[name])
-        lam = (A + kappa * np.einsum("nd,ncd->nc", phi, m)) / np.where(ok, rate, 1.0)[:, None]
-        out[name] = np.einsum("t,tfc->cf", W_t * ok, _skew_terms(kappa, blocks, u_t, xi_t, lam, P, M))
+        lam = (A + kappa * phim[name]) / np.where(ok, rate, 1.0)[:, None]
+        terms = kappa * (point[:, :, None] * lam[:, None, :] - wide[name])  # (n, field f, component c)
+        out[name] = np.einsum("t,tfc->cf", W_t * ok, terms)
     return out
 
 
@@ -227,8 +282,9 @@ def skew_scattering(model, disorder, st, op, lam, drives, grid, shift=(0.0, 0.0,
       (the second term is the shell-wide source through :math:`C_S(E)`), with :math:`\xi` computed
       for :math:`n=\Lambda_b`.
 
-    Companion shells are solved on an energy grid of step ``companion_step`` (eV) spanning the
-    companion energies and interpolated linearly; when all companion energies coincide (e.g. the
+    Companion shells are solved on an energy grid of step ``companion_step`` (eV; or ``(near, far, window)``
+    for a grid graded around μ, :func:`_companion_grid`) spanning the companion energies and interpolated
+    linearly; when all companion energies coincide (e.g. the
     particle–hole symmetric Dirac model) a single exact shell is used. The mean free path of a
     companion state is evaluated exactly from its shell's factorized solution,
     :math:`\Lambda^A_t=\tau_t(A_t+\kappa\phi_t\cdot m^A(E_t))`.
@@ -275,7 +331,8 @@ def skew_scattering(model, disorder, st, op, lam, drives, grid, shift=(0.0, 0.0,
         sheet[name] = parallel.sum_over_ranks(np.einsum("t,tfc->cf", w, t))
     # companion shells
     finite = np.concatenate([p[1][p[3]] for p in parts]) if parts else np.zeros(0)
-    shells = _energy_shells(model, disorder, finite, companion_step, grid, shift, energies, drives, degen_thresh)
+    shells = _energy_shells(model, disorder, finite, companion_step, grid, shift, energies, drives, degen_thresh,
+                            mu=st.mu)
     companion = {name: np.zeros((3, 3)) for name in drives}
     start = 0
     for U, E, S, off, obs in parts:
@@ -340,7 +397,8 @@ def omitted_term(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables=(
             obs["spin"] = b.spin[kk, mm]
         parts.append((b.energies[kk, mm], b.U[kk, :, mm], xi, obs, W_all[i:i + chunk][kk]))
     E_t = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
-    shells = _energy_shells(model, disorder, E_t, companion_step, grid, shift, energies, observables, degen_thresh)
+    shells = _energy_shells(model, disorder, E_t, companion_step, grid, shift, energies, observables, degen_thresh,
+                            mu=mu)
     out = {name: np.zeros((3, 3)) for name in observables}
     for E, u_t, xi, obs, W in parts:
         if len(E) and shells:
