@@ -209,7 +209,7 @@ def space_group_operations(model, magnetization=None, symprec=1e-3):
     Cartesian 3-vector (ferromagnet), or an (nat, 3) array of per-atom moments
     (spglib's magnetic symmetry), as in :func:`wkin.symmetry.crystal_symmetry`.
     """
-    from .symmetry import _to_cartesian
+    from .symmetry import _ferromagnetic_selection, _to_cartesian
     if model.atoms is None:
         raise ValueError("symmetrization needs the crystal structure: the model has no atoms "
                          "(give atoms_frac or atoms_cart in the .win)")
@@ -242,18 +242,8 @@ def space_group_operations(model, magnetization=None, symprec=1e-3):
                          f"got shape {mag.shape}")
     if np.linalg.norm(mag) < 1e-12:
         raise ValueError("magnetization is zero: use None for a non-magnetic system")
-    m = mag / np.linalg.norm(mag)
-    keep, tr = [], []
-    for i, R in enumerate(S):
-        mp = np.linalg.det(R) * R @ m
-        if np.allclose(mp, m, atol=1e-5):
-            keep.append(i)
-            tr.append(False)
-        elif np.allclose(mp, -m, atol=1e-5):
-            keep.append(i)
-            tr.append(True)
-    keep = np.array(keep, int)
-    return SpaceGroupOperations(W[keep], v[keep], S[keep], np.array(tr, bool))
+    keep, tr = _ferromagnetic_selection(S, mag)
+    return SpaceGroupOperations(W[keep], v[keep], S[keep], tr)
 
 
 def _cartesian(W, lattice):

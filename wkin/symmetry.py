@@ -185,7 +185,8 @@ def crystal_symmetry(model, magnetization=None, symprec=1e-3):
         if mag.shape == (3,):
             if np.linalg.norm(mag) < 1e-12:
                 raise ValueError("magnetization is zero: use None for a non-magnetic system")
-            mW, tr = _ferromagnetic_group(W, Rc, mag)
+            keep, tr = _ferromagnetic_selection(Rc, mag)
+            mW = np.asarray(W, int)[keep]
         elif mag.shape == (len(positions), 3):
             if np.abs(mag).max() < 1e-12:
                 raise ValueError("all magnetic moments are zero: use None for a non-magnetic system")
@@ -231,19 +232,20 @@ def _to_cartesian(W, lattice):
     return U @ Vt
 
 
-def _ferromagnetic_group(W, Rc, m):
-    """Crystal rotations keeping the axial vector m (unitary) or reversing it (with T)."""
+def _ferromagnetic_selection(Rc, m):
+    """Indices of the Cartesian rotations Rc keeping the axial vector m (unitary) or reversing it (with T),
+    and the time-reversal flag of each kept one."""
     m = m / np.linalg.norm(m)
-    keep_W, keep_t = [], []
-    for w, R in zip(W, Rc):
+    keep, keep_t = [], []
+    for i, R in enumerate(Rc):
         mp = np.linalg.det(R) * R @ m
         if np.allclose(mp, m, atol=1e-5):
-            keep_W.append(w)
+            keep.append(i)
             keep_t.append(False)
         elif np.allclose(mp, -m, atol=1e-5):
-            keep_W.append(w)
+            keep.append(i)
             keep_t.append(True)
-    return np.array(keep_W, int), np.array(keep_t, bool)
+    return np.array(keep, int), np.array(keep_t, bool)
 
 
 def _spglib_magnetic_group(lattice, positions, numbers, magmoms, symprec):
