@@ -40,6 +40,7 @@ kinetic equation becomes :math:`(L-K^A)\Lambda=\mathbf v` (seed-002 §2.5: :math
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -169,10 +170,14 @@ class CollisionOperator:
         if np.any(self.rate <= 0):
             raise ValueError("a Fermi-surface state has zero out-scattering rate: disorder does not couple it")
         self.kappa3 = disorder.kappa3
-        # shell matrices Π_b P Π_b, P = Σ_j w_j |u_j⟩⟨u_j| (1/(eV·Å³))
-        u = states.c
-        self.P = [parallel.sum_over_ranks(np.einsum("j,ja,jb->ab", self.w, u[:, b], u[:, b].conj()))
-                  for b in self.blocks]
+
+    @functools.cached_property
+    def P(self):
+        """Shell matrices Π_b P Π_b, P = Σ_j w_j |u_j⟩⟨u_j| (1/(eV·Å³)), per block; built on first use
+        (the Drude solve does not need them; an MPI reduction, so every rank reaches it together)."""
+        u = self.states.c
+        return [parallel.sum_over_ranks(np.einsum("j,ja,jb->ab", self.w, u[:, b], u[:, b].conj()))
+                for b in self.blocks]
 
     def in_scattering(self, g):
         """Σ_j K_ij g_j for g of shape (N,) or (N, r)."""
