@@ -130,6 +130,34 @@ def test_symmetry_modes_on_a_chiral_model(tmp_path):
         assert np.abs(b["ahc/value"][:]).max() == 0.0  # time-reversal symmetric: AHC forbidden
 
 
+def test_irreducible_mode_with_adaptive_refinement(tmp_path):
+    """[symmetry] mode = "irreducible" with [mesh] adaptive: refined wedge, symmetrized, per-level values stored."""
+    (tmp_path / "run.toml").write_text(textwrap.dedent("""
+        [model]
+        builtin = "chiral_trigonal"
+        [mesh]
+        grid = [9, 9, 6]
+        adaptive = {levels = 2, subdivision = 3, threshold = 1e-2}
+        [fermi]
+        range = [-1.0, 1.0, 0.25]
+        [calculate]
+        quantities = ["ohmic", "berry_dipole"]
+        [symmetry]
+        mode = "irreducible"
+    """))
+    assert main(["run", str(tmp_path / "run.toml"), "--quiet"]) == 0
+    from wkin.models import chiral_trigonal
+    from wkin.symmetry import crystal_symmetry, irreducible_grid, symmetrize
+    sym = crystal_symmetry(chiral_trigonal())
+    with h5py.File(tmp_path / "results.h5") as f:  # refined: more points than the wedge itself
+        assert f.attrs["symmetrized"] and f.attrs["nk_evaluated"] > len(irreducible_grid(chiral_trigonal(), [9, 9, 6]).k)
+        for q, kind in (("ohmic", "polar2_even"), ("berry_dipole", "axial2_even")):
+            x = f[q]["value"][:]
+            assert np.abs(x).max() > 0
+            assert np.abs(x - symmetrize(x, sym, kind)).max() <= 1e-12 * np.abs(x).max()
+            assert "adaptive_value" in f[q]
+
+
 def test_fermi_surface_at_zero_temperature_needs_a_width(workdir, capsys):
     path, _ = workdir
     (path / "run.toml").write_text(CONFIG.replace("range = [-2.0, 2.0, 0.5]", "energies = [0.0]"))

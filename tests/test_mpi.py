@@ -157,3 +157,31 @@ def test_smeared_boltzmann_two_ranks_equal_serial(tmp_path):
     with h5py.File(serial) as a, h5py.File(mpi) as b:
         x, y = a["conductivity_boltzmann/value"][:], b["conductivity_boltzmann/value"][:]
         assert np.abs(x - y).max() <= 1e-10 * np.abs(x).max()
+
+
+IRREDUCIBLE_ADAPTIVE = """
+[model]
+builtin = "chiral_trigonal"
+[mesh]
+grid = [9, 9, 6]
+adaptive = {{ levels = 2, subdivision = 3, threshold = 0.01 }}
+[fermi]
+range = [-1.0, 1.0, 0.25]
+[calculate]
+quantities = ["ohmic", "berry_dipole", "gme_orb"]
+[symmetry]
+mode = "irreducible"
+[output]
+file = "{out}"
+"""
+
+
+def test_irreducible_adaptive_two_ranks_equal_serial(tmp_path):
+    serial, mpi = _serial_and_two_ranks(tmp_path, IRREDUCIBLE_ADAPTIVE)
+    with h5py.File(serial) as a, h5py.File(mpi) as b:
+        assert a.attrs["nk_evaluated"] == b.attrs["nk_evaluated"]
+        for name in ("ohmic", "berry_dipole", "gme_orb"):
+            x, y = a[name]["value"][:], b[name]["value"][:]
+            assert np.abs(x - y).max() <= 1e-12 * np.abs(x).max(), name
+            x, y = a[name]["adaptive_value"][:], b[name]["adaptive_value"][:]  # projected: zeros up to rounding
+            assert np.abs(x - y).max() <= 1e-12 * np.abs(x).max(), name

@@ -82,7 +82,7 @@ def cmd_run(args):
         res = Integrals(values={}, nk_evaluated=0)
     elif sym_mode == "irreducible":
         res = symmetry.integrate_irreducible(model, intrinsic, occ, cfg.grid, params={"tau_fs": cfg.tau_fs},
-                                             degen_thresh=degen, symmetry=sym)
+                                             degen_thresh=degen, symmetry=sym, adaptive=cfg.adaptive)
     else:
         res = integrate(model, intrinsic, occ, cfg.grid, cfg.shift, params={"tau_fs": cfg.tau_fs},
                         adaptive=cfg.adaptive, degen_thresh=degen)

@@ -260,8 +260,6 @@ def load(path) -> RunConfig:
         raise ConfigError("[symmetry] symmetrize_hamiltonian: needs a Wannier90 model ([model] wannier90) whose .win "
                           "has atoms and a projections block")
     if sym["mode"] == "irreducible":
-        if adaptive is not None:
-            raise ConfigError("[symmetry] mode: 'irreducible' does not combine with [mesh] adaptive; use 'verify' or 'off'")
         if np.any(shift != 0):
             raise ConfigError("[symmetry] mode: 'irreducible' needs a Gamma-centred grid ([mesh] shift = [0, 0, 0])")
     out = Path(data.get("output", {}).get("file", "results.h5"))

@@ -162,8 +162,12 @@ def _sizes(contrib):
     return np.stack([np.abs(c).reshape(len(c), -1).max(axis=1) for c in contrib.values()], axis=1)
 
 
-def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thresh):
-    """Nested refinement of the points with large contributions (see module doc)."""
+def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thresh, weight=None):
+    """Nested refinement of the points with large contributions (see module doc).
+
+    ``weight``: the initial points' weights (default 1/N1N2N3 each; an irreducible wedge passes its orbit
+    sizes / N1N2N3, so that a refined cell stands for its whole star).
+    """
     levels_n = int(adaptive.get("levels", 2))
     m = int(adaptive.get("subdivision", 3))
     thr = float(adaptive.get("threshold", 1e-3))
@@ -172,10 +176,9 @@ def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thre
         raise ValueError("adaptive mesh needs levels >= 1, subdivision >= 2, 0 < threshold < 1, max_points >= 1")
     msub = np.where(grid > 1, m, 1)
     norms = np.array([max(np.abs(v).max(), 1e-300) for v in values.values()])
-    ntot = len(k_all)
-    cell = np.tile(1.0 / grid, (ntot, 1))
-    weight = np.full(ntot, 1.0 / ntot)
-    nk = ntot
+    cell = np.tile(1.0 / grid, (len(k_all), 1))
+    weight = np.full(len(k_all), 1.0 / len(k_all)) if weight is None else np.asarray(weight, float)
+    nk = len(k_all)
     old = None
     for _ in range(levels_n):
         score = (sizes / norms).max(axis=1)

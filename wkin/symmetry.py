@@ -814,19 +814,26 @@ def irreducible_grid(model, grid, magnetization=None, shift=(0.0, 0.0, 0.0), sym
 
 
 def integrate_irreducible(model, quantities, occ, grid, magnetization=None, params=None, symprec=1e-3,
-                          degen_thresh=None, chunk=2048, symmetry=None):
-    """Brillouin-zone integrals over the irreducible wedge of a uniform grid.
+                          degen_thresh=None, chunk=2048, symmetry=None, adaptive=None):
+    r"""Brillouin-zone integrals over the irreducible wedge of a uniform grid.
 
     Sums the contributions of the irreducible points with their weights and
     projects each tensor with its group average (:data:`QUANTITY_KINDS`): for a
     model with the symmetry of its structure this equals
     :func:`wkin.integrate.integrate` on the full grid (same ``grid``, ``shift`` 0)
     up to rounding, at about 1/|G| of the cost. Returns an
-    :class:`~wkin.integrate.Integrals` (``nk_evaluated`` = number of irreducible points).
+    :class:`~wkin.integrate.Integrals` (``nk_evaluated`` = number of k-points evaluated).
+
+    ``adaptive`` (as in :func:`wkin.integrate.integrate`) refines irreducible cells: a refined cell of an
+    orbit of size m carries weight m/N, and the group average turns its integral into that over the whole
+    star, :math:`\sum_{g}\int_{gC}X=\frac{m}{|G|}\sum_g g\!\cdot\!\int_CX`. Refinement therefore never breaks
+    the symmetry (refining single cells of the full grid does, since a point and its images rarely cross the
+    threshold together). The sub-cells of C and of its images gC are not the same points, so the refined
+    result is a different, equally convergent quadrature from full-grid refinement, not the same numbers.
     """
     from . import parallel
     from .bands import DEGEN_THRESH, solve
-    from .integrate import Integrals, _Accumulator
+    from .integrate import Integrals, _Accumulator, _refine, _sizes
     from .response.intrinsic import lookup
     observables = lookup(quantities)
     for o in observables:
@@ -840,14 +847,25 @@ def integrate_irreducible(model, quantities, occ, grid, magnetization=None, para
     part = parallel.my_slice(len(irr.k))
     kk, ww = irr.k[part], irr.weights[part] / ntot
     dt = DEGEN_THRESH if degen_thresh is None else degen_thresh
+    sizes = []
     for a in range(0, len(kk), chunk):
-        acc.add(acc.contributions(solve(model, kk[a:a + chunk], dt), ww[a:a + chunk]))
-    values = {}
-    for o in observables:
-        v = parallel.sum_over_ranks(acc.sums[o.name])
-        values[o.name] = symmetrize(v, irr, QUANTITY_KINDS[o.name]) if o.shape else v
-    return Integrals(values=values, nk_evaluated=len(irr.k),
-                     levels=[(len(irr.k), {n: v.copy() for n, v in values.items()})])
+        c = acc.contributions(solve(model, kk[a:a + chunk], dt), ww[a:a + chunk])
+        acc.add(c)
+        if adaptive is not None:
+            sizes.append(_sizes(c))
+    values = {o.name: parallel.sum_over_ranks(acc.sums[o.name]) for o in observables}
+    levels = [(len(irr.k), {n: v.copy() for n, v in values.items()})]
+    nk = len(irr.k)
+    if adaptive is not None:  # irr.k and the gathered sizes are in the same (rank-block) order
+        sizes = parallel.gather_concat(np.concatenate(sizes) if sizes else np.zeros((0, len(values))))
+        values, nk = _refine(model, acc, values, levels, irr.k, sizes, irr.grid, adaptive, dt,
+                             weight=irr.weights / ntot)
+
+    def project(vals):
+        return {o.name: symmetrize(vals[o.name], irr, QUANTITY_KINDS[o.name]) if o.shape else vals[o.name]
+                for o in observables}
+
+    return Integrals(values=project(values), nk_evaluated=nk, levels=[(n, project(v)) for n, v in levels])
 
 
 # ---------------------------------------------------------------------------- report
