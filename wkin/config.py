@@ -36,7 +36,7 @@ FREQUENCY_DEPENDENT = ("noa_orb",)
 KINETIC = ("conductivity_boltzmann", "scattering_rate", "ahe_extrinsic", "spin_density", "spin_orbit_torque")
 #: of these, the ones built on the interband (extrinsic/side-jump/skew) machinery, T = 0 only
 EXTRINSIC = ("ahe_extrinsic", "spin_density", "spin_orbit_torque")
-ADAPTIVE_KEYS = {"levels", "subdivision", "threshold", "max_points"}
+ADAPTIVE_KEYS = {"levels", "subdivision", "threshold", "max_points", "neighbours"}
 
 
 class ConfigError(ValueError):
@@ -142,7 +142,7 @@ def load(path) -> RunConfig:
     if adaptive is False:
         adaptive = None
     elif not isinstance(adaptive, dict):
-        raise ConfigError("[mesh] adaptive: expected true/false or a table {levels, subdivision, threshold, max_points}")
+        raise ConfigError("[mesh] adaptive: expected true/false or a table {levels, subdivision, threshold, max_points, neighbours}")
     else:
         bad = set(adaptive) - ADAPTIVE_KEYS
         if bad:

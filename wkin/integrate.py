@@ -162,18 +162,22 @@ def _sizes(contrib):
     return np.stack([np.abs(c).reshape(len(c), -1).max(axis=1) for c in contrib.values()], axis=1)
 
 
-def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thresh, weight=None):
+def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thresh, weight=None, find=None):
     """Nested refinement of the points with large contributions (see module doc).
 
     ``weight``: the initial points' weights (default 1/N1N2N3 each; an irreducible wedge passes its orbit
-    sizes / N1N2N3, so that a refined cell stands for its whole star).
+    sizes / N1N2N3, so that a refined cell stands for its whole star). ``find``: for the initial points, maps
+    integer grid coordinates to indices into ``k_all`` (see :func:`wkin.mesh.with_neighbours`; an
+    irreducible wedge maps every grid point to its representative).
     """
     levels_n = int(adaptive.get("levels", 2))
     m = int(adaptive.get("subdivision", 3))
     thr = float(adaptive.get("threshold", 1e-3))
     max_points = int(adaptive.get("max_points", 100000))
-    if m < 2 or levels_n < 1 or not 0 < thr < 1 or max_points < 1:
-        raise ValueError("adaptive mesh needs levels >= 1, subdivision >= 2, 0 < threshold < 1, max_points >= 1")
+    neighbours = adaptive.get("neighbours", True)
+    if m < 2 or levels_n < 1 or not 0 < thr < 1 or max_points < 1 or not isinstance(neighbours, bool):
+        raise ValueError("adaptive mesh needs levels >= 1, subdivision >= 2, 0 < threshold < 1, max_points >= 1, "
+                         "neighbours true or false")
     msub = np.where(grid > 1, m, 1)
     norms = np.array([max(np.abs(v).max(), 1e-300) for v in values.values()])
     cell = np.tile(1.0 / grid, (len(k_all), 1))
@@ -183,6 +187,8 @@ def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thre
     for _ in range(levels_n):
         score = (sizes / norms).max(axis=1)
         sel = np.flatnonzero(score > thr)
+        if neighbours and len(sel):  # a spike between grid points leaves its neighbours small: refine them too
+            sel = mesh.with_neighbours(sel, k_all, cell[0], find if old is None else None)
         if len(sel) > max_points:
             sel = np.sort(np.argsort(-score, kind="stable")[:max_points])
         if len(sel) == 0:

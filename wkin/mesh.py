@@ -41,3 +41,39 @@ def subdivide(k, cell, m):
     k_new = (k[:, None, :] + o[None] * cell[:, None, :]).reshape(-1, 3)
     cell_new = np.repeat(cell / m, len(o), axis=0)
     return k_new, cell_new
+
+
+def lattice_index(k, spacing):
+    """Integer coordinates of points on a (possibly shifted) lattice of step ``spacing`` (3,), modulo the BZ.
+
+    All points share the lattice's offset (a shifted grid, or the centred sub-grids of one refinement
+    level); it is taken from the first point.
+    """
+    n = np.rint(1.0 / np.asarray(spacing, float)).astype(np.int64)
+    x = np.asarray(k, float) / spacing
+    offset = x[0] - np.floor(x[0]) if len(x) else 0.0
+    return np.rint(x - offset).astype(np.int64) % n, n
+
+
+def with_neighbours(sel, k, spacing, find=None):
+    """``sel`` (indices into ``k``) together with the indices of its nearest and diagonal neighbours.
+
+    All points of ``k`` lie on the lattice of step ``spacing`` (the cells of one refinement level); the
+    neighbours are the lattice points q + (−1, 0, 1)³ (only along axes with more than one point) that are
+    present in ``k``. ``find(q)`` maps integer lattice coordinates (m, 3) to indices into ``k`` (−1 where
+    absent); the default looks them up among ``k`` itself.
+    """
+    q, n = lattice_index(k, spacing)
+    if find is None:
+        key = (q[:, 0] * n[1] + q[:, 1]) * n[2] + q[:, 2]
+        order = np.argsort(key)
+        sorted_key = key[order]
+
+        def find(c):
+            ck = (c[:, 0] * n[1] + c[:, 1]) * n[2] + c[:, 2]
+            pos = np.minimum(np.searchsorted(sorted_key, ck), len(sorted_key) - 1)
+            return np.where(sorted_key[pos] == ck, order[pos], -1)
+    steps = [(-1, 0, 1) if n[a] > 1 else (0,) for a in range(3)]
+    offsets = np.stack(np.meshgrid(*steps, indexing="ij"), -1).reshape(-1, 3)
+    idx = find(((q[sel][:, None, :] + offsets[None]) % n).reshape(-1, 3))
+    return np.unique(np.concatenate([np.asarray(sel, int), idx[idx >= 0]]))
