@@ -89,11 +89,11 @@ class KuboStreda:
                 return sigma
         raise RuntimeError("SCBA self-energy did not converge")
 
-    def _vertex_correction(self, mu, u2, sigma):
+    def _vertex_correction(self, u2, greens):
         n2 = self.nw ** 2
         ladder = np.zeros((self.nw,) * 4, complex)
         source = np.zeros((2, self.nw, self.nw), complex)
-        for V, w, GR, GA in self._greens(mu, sigma):
+        for V, w, GR, GA in greens:
             ladder += np.einsum("k,kij,kml->iljm", w, GR, GA, optimize=True)
             source += np.einsum("k,kij,kbjm,kml->bil", w, GR, V, GA, optimize=True)
         M = np.eye(n2) - u2 / self.area * ladder.reshape(n2, n2)
@@ -105,9 +105,10 @@ class KuboStreda:
 
     def sigma_I(self, mu, sigma, u2=0.0):
         """Středa σ^I_ab (a, b ∈ x, y) in e²/h; ladder vertex when u2 > 0, bare vertices otherwise."""
-        lam = self._vertex_correction(mu, u2, sigma) if u2 > 0 else np.zeros((2, self.nw, self.nw))
+        greens = list(self._greens(mu, sigma))  # the same G^R, G^A serve the ladder and the traces
+        lam = self._vertex_correction(u2, greens) if u2 > 0 else np.zeros((2, self.nw, self.nw))
         out = np.zeros((2, 2), complex)
-        for V, w, GR, GA in self._greens(mu, sigma):
+        for V, w, GR, GA in greens:
             trace = lambda X, G1, Y, G2: np.einsum("k,kaij,kjl,kblm,kmi->ab", w, X, G1, Y, G2,  # noqa: E731
                                                    optimize=True)
             out += 2 * trace(V, GR, V + lam[None], GA) - trace(V, GR, V, GR) - trace(V, GA, V, GA)

@@ -162,13 +162,13 @@ def _sizes(contrib):
     return np.stack([np.abs(c).reshape(len(c), -1).max(axis=1) for c in contrib.values()], axis=1)
 
 
-def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thresh, weight=None, find=None):
+def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thresh, weight=None, index_of=None):
     """Nested refinement of the points with large contributions (see module doc).
 
     ``weight``: the initial points' weights (default 1/N1N2N3 each; an irreducible wedge passes its orbit
-    sizes / N1N2N3, so that a refined cell stands for its whole star). ``find``: for the initial points, maps
-    integer grid coordinates to indices into ``k_all`` (see :func:`wkin.mesh.with_neighbours`; an
-    irreducible wedge maps every grid point to its representative).
+    sizes / N1N2N3, so that a refined cell stands for its whole star). ``index_of``: for the initial points,
+    the index into ``k_all`` of every grid point (:func:`wkin.mesh.with_neighbours`; an irreducible wedge
+    passes its orbit map, so a neighbour is found through its representative).
     """
     levels_n = int(adaptive.get("levels", 2))
     m = int(adaptive.get("subdivision", 3))
@@ -184,11 +184,11 @@ def _refine(model, acc, values, levels, k_all, sizes, grid, adaptive, degen_thre
     weight = np.full(len(k_all), 1.0 / len(k_all)) if weight is None else np.asarray(weight, float)
     nk = len(k_all)
     old = None
-    for _ in range(levels_n):
+    for level in range(levels_n):
         score = (sizes / norms).max(axis=1)
         sel = np.flatnonzero(score > thr)
         if neighbours and len(sel):  # a spike between grid points leaves its neighbours small: refine them too
-            sel = mesh.with_neighbours(sel, k_all, cell[0], find if old is None else None)
+            sel = mesh.with_neighbours(sel, k_all, cell[0], index_of if level == 0 else None)
         if len(sel) > max_points:
             sel = np.sort(np.argsort(-score, kind="stable")[:max_points])
         if len(sel) == 0:

@@ -55,25 +55,23 @@ def lattice_index(k, spacing):
     return np.rint(x - offset).astype(np.int64) % n, n
 
 
-def with_neighbours(sel, k, spacing, find=None):
+def with_neighbours(sel, k, spacing, index_of=None):
     """``sel`` (indices into ``k``) together with the indices of its nearest and diagonal neighbours.
 
     All points of ``k`` lie on the lattice of step ``spacing`` (the cells of one refinement level); the
     neighbours are the lattice points q + (−1, 0, 1)³ (only along axes with more than one point) that are
-    present in ``k``. ``find(q)`` maps integer lattice coordinates (m, 3) to indices into ``k`` (−1 where
-    absent); the default looks them up among ``k`` itself.
+    present in ``k``. ``index_of``: an array mapping every lattice point (C-order linear index) to an index
+    into ``k`` (e.g. an irreducible wedge's orbit map); by default the neighbours are looked up among ``k``.
     """
     q, n = lattice_index(k, spacing)
-    if find is None:
-        key = (q[:, 0] * n[1] + q[:, 1]) * n[2] + q[:, 2]
-        order = np.argsort(key)
-        sorted_key = key[order]
-
-        def find(c):
-            ck = (c[:, 0] * n[1] + c[:, 1]) * n[2] + c[:, 2]
-            pos = np.minimum(np.searchsorted(sorted_key, ck), len(sorted_key) - 1)
-            return np.where(sorted_key[pos] == ck, order[pos], -1)
     steps = [(-1, 0, 1) if n[a] > 1 else (0,) for a in range(3)]
     offsets = np.stack(np.meshgrid(*steps, indexing="ij"), -1).reshape(-1, 3)
-    idx = find(((q[sel][:, None, :] + offsets[None]) % n).reshape(-1, 3))
+    cand = np.ravel_multi_index(tuple(((q[sel][:, None, :] + offsets[None]) % n).reshape(-1, 3).T), tuple(n))
+    if index_of is not None:
+        idx = np.asarray(index_of)[cand]
+    else:
+        key = np.ravel_multi_index(tuple(q.T), tuple(n))
+        order = np.argsort(key)
+        pos = np.minimum(np.searchsorted(key[order], cand), len(key) - 1)
+        idx = np.where(key[order][pos] == cand, order[pos], -1)
     return np.unique(np.concatenate([np.asarray(sel, int), idx[idx >= 0]]))

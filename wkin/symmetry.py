@@ -859,8 +859,7 @@ def integrate_irreducible(model, quantities, occ, grid, magnetization=None, para
     if adaptive is not None:  # irr.k and the gathered sizes are in the same (rank-block) order
         sizes = parallel.gather_concat(np.concatenate(sizes) if sizes else np.zeros((0, len(values))))
         values, nk = _refine(model, acc, values, levels, irr.k, sizes, irr.grid, adaptive, dt,
-                             weight=irr.weights / ntot,
-                             find=lambda q: irr.mapping[np.ravel_multi_index(tuple(q.T), tuple(irr.grid))])
+                             weight=irr.weights / ntot, index_of=irr.mapping)
 
     def project(vals):
         return {o.name: symmetrize(vals[o.name], irr, QUANTITY_KINDS[o.name]) if o.shape else vals[o.name]
