@@ -173,9 +173,10 @@ class Stages:
 
 # ---------------------------------------------------------------------------- child: one configuration
 def child(args):
-    from wkin import fermi, parallel
+    from wkin import parallel
+    from wkin.kspace import fermi_surface as fermi
     from wkin.collision import CollisionOperator, shell_states, solve_dense
-    from wkin.disorder import Disorder
+    from wkin.kinetic.disorder import Disorder
     from wkin.model import TightBindingModel
     from wkin.response.boltzmann import VELOCITY_SI, _sigma
 

@@ -115,11 +115,14 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from interpolation import machine_info, quiet, wb_nkfft  # noqa: E402
 
-from wkin.integrate import Occupations, integrate  # noqa: E402
+from wkin.kspace.integrate import integrate  # noqa: E402
+from wkin.kspace.occupations import Occupations  # noqa: E402
+from wkin.quantities import observables  # noqa: E402
 from wkin.io.wannier90 import read_win  # noqa: E402
 from wkin.model import TightBindingModel  # noqa: E402
 from wkin.progress import Progress  # noqa: E402
-from wkin.response.intrinsic import OBSERVABLES, Observable  # noqa: E402
+from wkin.kspace.integrate import Observable  # noqa: E402
+from wkin.response.intrinsic import GME_ORB_PREFACTOR, energy_weighted_dipole  # noqa: E402
 
 COMPONENTS = {"xx": (0, 0), "yy": (1, 1), "zz": (2, 2)}
 
@@ -149,7 +152,7 @@ def wkin_occ(args):
 def run_wkin(model, occ, n):
     Progress.enabled = False
     t0, c0 = time.perf_counter(), time.process_time()
-    res = integrate(model, ["gme_orb"], occ, (n, n, n))
+    res = integrate(model, observables(["gme_orb"]), occ, (n, n, n))
     t, c = time.perf_counter() - t0, time.process_time() - c0
     return t, c, res.values["gme_orb"][0]
 
@@ -158,13 +161,11 @@ def wkin_tb_convention(model, occ, n):
     """wkin's K on the tight-binding position matrix, converted to WannierBerri's convention without external
     terms (μ in place of ε_n; tests/test_material_te.py), (n_mu, 3, 3)."""
     tb = TightBindingModel(model.lattice, model.R, model.H_R, centres=model.centres)
-    shift = Observable("shift", "surface",
-                       lambda b: b.velocity_traced(b.berry_curvature_matrix * b.energies[:, None, :, None]),
-                       (3, 3), "A", True, "", OBSERVABLES["gme_orb"].prefactor)
+    shift = Observable("shift", "surface", energy_weighted_dipole, (3, 3), GME_ORB_PREFACTOR)
     Progress.enabled = False
-    g = integrate(tb, ["gme_orb", "berry_dipole", shift], occ, (n, n, n)).values
+    g = integrate(tb, observables(["gme_orb", "berry_dipole"]) + [shift], occ, (n, n, n)).values
     efs = occ.mu
-    c = OBSERVABLES["gme_orb"].prefactor({})
+    c = GME_ORB_PREFACTOR
     return g["gme_orb"] - (g["shift"] - c * efs[:, None, None] * g["berry_dipole"])
 
 

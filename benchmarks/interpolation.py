@@ -86,7 +86,9 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from wkin.integrate import Occupations, integrate  # noqa: E402
+from wkin.kspace.integrate import integrate  # noqa: E402
+from wkin.kspace.occupations import Occupations  # noqa: E402
+from wkin.quantities import observables  # noqa: E402
 from wkin.io.wannier90 import read_win  # noqa: E402
 from wkin.model import TightBindingModel  # noqa: E402
 from wkin.progress import Progress  # noqa: E402
@@ -164,7 +166,7 @@ def run_wkin(model, ef, n):
     occ = Occupations(mu=np.array([ef]))
     Progress.enabled = False
     t0, c0 = time.perf_counter(), time.process_time()
-    res = integrate(model, ["ahc"], occ, (n, n, n))
+    res = integrate(model, observables(["ahc"]), occ, (n, n, n))
     t, c = time.perf_counter() - t0, time.process_time() - c0
     s = res.values["ahc"][0]
     return t, c, np.array([s[1, 2], s[2, 0], s[0, 1]])  # (σ_yz, σ_zx, σ_xy) S/cm

@@ -48,10 +48,12 @@ def main(argv=None):
 
     import numpy as np
 
-    from wkin.integrate import Occupations, integrate
+    from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
     from wkin.model import TightBindingModel
     from wkin.progress import Progress
-    from wkin.symmetrize_model import symmetrized_model
+    from wkin.model.symmetrize import symmetrized_model
     from wkin.symmetry import integrate_irreducible
     Progress.enabled = False
 

@@ -1,20 +1,25 @@
 """Adaptive refinement: the spiky Berry curvature of a small-gap lattice Dirac model.
 
 Independent reference: the gap Hall conductance of a 2D lattice is an integer
-Chern number: for M < 0 < B in wkin.models.massive_dirac the lower band has C = −1 and
+Chern number: for M < 0 < B in wkin.model.lattice.massive_dirac the lower band has C = −1 and
 σ_xy·c = +e²/h (spec seed-000 §4.4).
 """
 
 import numpy as np
 from scipy.constants import e, h
 
-from wkin.integrate import Occupations, integrate
-from wkin.mesh import subdivide
-from wkin.models import massive_dirac
+import dataclasses
+
+from conftest import random_model
+from wkin.kspace.integrate import Adaptive, integrate
+from wkin.kspace.mesh import subdivide
+from wkin.kspace.occupations import Occupations
+from wkin.model.lattice import massive_dirac
+from wkin.quantities import observables
 
 
 def _chern(model, **kw):
-    r = integrate(model, ["ahc"], Occupations(mu=[0.0]), **kw)
+    r = integrate(model, observables(["ahc"]), Occupations(mu=[0.0]), **kw)
     c_cm = np.linalg.norm(model.lattice[2]) * 1e-8  # out-of-plane cell length in cm
     return r, r.values["ahc"][0, 0, 1] * c_cm / (e**2 / h)
 
@@ -22,7 +27,7 @@ def _chern(model, **kw):
 def test_refinement_converges_where_uniform_grids_do_not():
     model = massive_dirac(M=-0.01, B=0.2)
     _, uniform_fine = _chern(model, grid=[120, 120, 1])
-    r, adaptive = _chern(model, grid=[24, 24, 1], adaptive=dict(levels=8, subdivision=3, threshold=3e-5))
+    r, adaptive = _chern(model, grid=[24, 24, 1], adaptive=Adaptive(levels=8, subdivision=3, threshold=3e-5))
     assert r.nk_evaluated < 120 * 120
     assert abs(adaptive - 1) < 5e-3
     assert abs(adaptive - 1) < abs(uniform_fine - 1) / 10
@@ -37,14 +42,14 @@ def test_refining_the_neighbours_removes_the_one_sided_bias():
     model = massive_dirac(M=-0.01, B=0.2)
     errors = {}
     for neighbours in (False, True):
-        _, c = _chern(model, grid=[24, 24, 1], adaptive=dict(levels=8, threshold=1e-3, neighbours=neighbours))
+        _, c = _chern(model, grid=[24, 24, 1], adaptive=Adaptive(levels=8, threshold=1e-3, neighbours=neighbours))
         errors[neighbours] = c - 1
     assert errors[False] < -0.03  # biased low
     assert abs(errors[True]) < abs(errors[False]) / 4
 
 
 def test_neighbours_are_found_on_shifted_and_refined_lattices():
-    from wkin.mesh import uniform, with_neighbours
+    from wkin.kspace.mesh import uniform, with_neighbours
     k = uniform([6, 5, 1], shift=[0.5, 0.5, 0.0])
     grid_index = np.rint(k * [6, 5, 1] - [0.5, 0.5, 0]).astype(int)
     i0 = int(np.flatnonzero(np.all(grid_index == [0, 0, 0], axis=1))[0])  # corner point: neighbours wrap around
@@ -68,14 +73,11 @@ def test_subdivision_preserves_weights_and_cells():
 def test_energies_only_path_equals_the_full_band_pass():
     """dos/electrons alone take the H-only FFT + eigvalsh path; the values equal those of the full band pass
     (the same observables with the flag off), uniform and adaptive."""
-    import dataclasses
-    from conftest import random_model
-    from wkin.response.intrinsic import OBSERVABLES
     model = random_model(seed=2, nw=4)
     occ = Occupations(mu=np.linspace(-1.0, 1.0, 5), surface_kind="gaussian", broadening=0.1)
-    heavy = [dataclasses.replace(OBSERVABLES[n], energies_only=False) for n in ("dos", "electrons")]
-    for kw in ({}, {"adaptive": {"levels": 1, "threshold": 1e-2}}):
-        light = integrate(model, ["dos", "electrons"], occ, [7, 6, 5], **kw)
+    heavy = [dataclasses.replace(o, energies_only=False) for o in observables(["dos", "electrons"])]
+    for kw in ({}, {"adaptive": Adaptive(levels=1, threshold=1e-2)}):
+        light = integrate(model, observables(["dos", "electrons"]), occ, [7, 6, 5], **kw)
         full = integrate(model, heavy, occ, [7, 6, 5], **kw)
         assert light.nk_evaluated == full.nk_evaluated
         for name in ("dos", "electrons"):

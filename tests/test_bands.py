@@ -5,7 +5,7 @@ import pytest
 
 from conftest import random_model
 from wkin.bands import from_eigenvectors, solve
-from wkin.mesh import uniform
+from wkin.kspace.mesh import uniform
 from wkin.model import ModelError, TightBindingModel
 
 

@@ -10,7 +10,9 @@ import pytest
 
 from conftest import random_model
 from wkin.cli import main
-from wkin.integrate import Occupations, integrate
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 from wkin.io.wannier90 import write_tb
 
 CONFIG = """
@@ -44,7 +46,7 @@ def test_run_writes_hdf5_with_units_and_provenance(workdir):
     path, model = workdir
     assert main(["run", str(path / "run.toml"), "--quiet"]) == 0
     mu = np.arange(-2.0, 2.0001, 0.5)
-    ref = integrate(model, ["ahc", "ohmic"], Occupations(mu=mu), [6, 6, 6], params={"tau_fs": 10.0})
+    ref = integrate(model, observables(["ahc", "ohmic"], tau=10.0), Occupations(mu=mu), [6, 6, 6])
     with h5py.File(path / "out.h5") as f:
         assert np.allclose(f["fermi_energies"][:], mu)
         assert f["fermi_energies"].attrs["units"] == "eV"
@@ -64,8 +66,8 @@ def test_run_writes_hdf5_with_units_and_provenance(workdir):
 def test_ohmic_is_linear_in_tau(workdir):
     path, model = workdir
     mu = [0.0, 0.1]
-    a = integrate(model, ["ohmic"], Occupations(mu=mu), [6, 6, 6], params={"tau_fs": 1.0}).values["ohmic"]
-    b = integrate(model, ["ohmic"], Occupations(mu=mu), [6, 6, 6], params={"tau_fs": 7.0}).values["ohmic"]
+    a = integrate(model, observables(["ohmic"], tau=1.0), Occupations(mu=mu), [6, 6, 6]).values["ohmic"]
+    b = integrate(model, observables(["ohmic"], tau=7.0), Occupations(mu=mu), [6, 6, 6]).values["ohmic"]
     assert np.allclose(b, 7 * a, rtol=1e-12)
 
 
@@ -146,7 +148,7 @@ def test_irreducible_mode_with_adaptive_refinement(tmp_path):
         mode = "irreducible"
     """))
     assert main(["run", str(tmp_path / "run.toml"), "--quiet"]) == 0
-    from wkin.models import chiral_trigonal
+    from wkin.model.lattice import chiral_trigonal
     from wkin.symmetry import crystal_symmetry, irreducible_grid, symmetrize
     sym = crystal_symmetry(chiral_trigonal())
     with h5py.File(tmp_path / "results.h5") as f:  # refined: more points than the wedge itself

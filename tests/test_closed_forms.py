@@ -15,9 +15,12 @@ import numpy as np
 import pytest
 from scipy.constants import e as E_CHARGE, h as PLANCK, hbar as HBAR, k as K_BOLTZMANN
 
-from wkin import fermi, models
+from wkin.kspace.occupations import occupation
+from wkin.model import lattice as models
 from wkin.bands import solve
-from wkin.integrate import Occupations, integrate
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 
 G0 = E_CHARGE**2 / PLANCK  # e²/h in S
 KB_EV = K_BOLTZMANN / E_CHARGE
@@ -78,7 +81,7 @@ def test_haldane_chern_number(phi, M):
     model = models.haldane(t1=1.0, t2=t2, phi=phi, M=M, a=1.0, c=1.0)
     N = 72
     mu = mid_gap(model)
-    res = integrate(model, ["ahc"], Occupations(mu=np.array([mu])), [N, N, 1])
+    res = integrate(model, observables(["ahc"]), Occupations(mu=np.array([mu])), [N, N, 1])
     s = res.values["ahc"][0]
     sxy = sheet(s[0, 1])
     C = fhs_chern(model, N)
@@ -94,7 +97,7 @@ def test_haldane_sign_flips_with_phi():
     vals = []
     for phi in (np.pi / 3, -np.pi / 3):
         model = models.haldane(phi=phi, M=0.1)
-        res = integrate(model, ["ahc"], Occupations(mu=np.array([mid_gap(model)])), [60, 60, 1])
+        res = integrate(model, observables(["ahc"]), Occupations(mu=np.array([mid_gap(model)])), [60, 60, 1])
         vals.append(sheet(res.values["ahc"][0, 0, 1]))
     assert vals[0] == pytest.approx(1.0, abs=1e-4)
     assert vals[1] == pytest.approx(-1.0, abs=1e-4)
@@ -170,7 +173,7 @@ def test_massive_dirac_intrinsic_change_from_gap(M):
     """
     B, eF, T = 0.08, 0.08, 60.0
     model = models.massive_dirac(t=1.0, a=1.0, B=B, M=M)
-    res = integrate(model, ["ahc"], Occupations(mu=np.array([0.0, eF]), temperature=T), [400, 400, 1])
+    res = integrate(model, observables(["ahc"]), Occupations(mu=np.array([0.0, eF]), temperature=T), [400, 400, 1])
     s = sheet(res.values["ahc"][:, 0, 1])
     gap_value = 0.0 if M > 0 else 1.0  # lower-band Chern number 0 (M > 0) or −1 (−2B < M < 0)
     assert s[0] == pytest.approx(gap_value, abs=1e-4)
@@ -200,7 +203,7 @@ def test_massive_dirac_spec_example(M, expected, gap_value):
     """
     B, eF, T = 0.2, 0.2, 50.0
     model = models.massive_dirac(t=1.0, a=1.0, B=B, M=M)
-    res = integrate(model, ["ahc"], Occupations(mu=np.array([0.0, eF]), temperature=T), [300, 300, 1])
+    res = integrate(model, observables(["ahc"]), Occupations(mu=np.array([0.0, eF]), temperature=T), [300, 300, 1])
     s = sheet(res.values["ahc"][:, 0, 1])
     assert s[0] == pytest.approx(gap_value, abs=1e-4)
     assert abs(s[1]) == pytest.approx(expected, abs=1e-3)
@@ -284,7 +287,7 @@ def test_rashba_exchange_dos():
     """
     t, alpha, J, mu, T = 1.0, 0.05, 0.01, 0.03, 60.0
     model = models.rashba_exchange(t=t, alpha=alpha, J=J, a=1.0)
-    res = integrate(model, ["dos"], Occupations(mu=np.array([mu]), temperature=T), [300, 300, 1])
+    res = integrate(model, observables(["dos"]), Occupations(mu=np.array([mu]), temperature=T), [300, 300, 1])
     dos = res.values["dos"][0]
     ref = smear(lambda x: rashba_dos_continuum(x, t, alpha, J), mu, T, n=3001)
     ref1 = smear(lambda x: rashba_dos_continuum(x, t, alpha, J) * (1 + x / (8 * t)), mu, T, n=3001)
@@ -300,14 +303,14 @@ def test_rashba_exchange_ahc_odd_in_J():
     vals = []
     for J in (0.1, -0.1):
         model = models.rashba_exchange(t=1.0, alpha=0.3, J=J)
-        res = integrate(model, ["ahc"], Occupations(mu=mus, temperature=50.0), [150, 150, 1])
+        res = integrate(model, observables(["ahc"]), Occupations(mu=mus, temperature=50.0), [150, 150, 1])
         vals.append(res.values["ahc"])
     scale = np.abs(vals[0]).max()
     assert scale > 1.0  # S/cm; non-zero
     assert np.abs(vals[0][:, 0, 1]).min() > 1e-3 * scale
     np.testing.assert_allclose(vals[0], -vals[1], atol=1e-9 * scale)
     model0 = models.rashba_exchange(t=1.0, alpha=0.3, J=0.0)
-    res0 = integrate(model0, ["ahc"], Occupations(mu=mus, temperature=50.0), [60, 60, 1])
+    res0 = integrate(model0, observables(["ahc"]), Occupations(mu=mus, temperature=50.0), [60, 60, 1])
     assert np.abs(res0.values["ahc"]).max() < 1e-9 * scale
 
 
@@ -330,7 +333,7 @@ def test_weyl_ahc(k0, grids):
     ref = G0 * (2 * (np.pi - k0) / a) / (2 * np.pi) * 1e8  # S/cm (Å⁻¹ → cm⁻¹)
     vals = []
     for N in grids:
-        s = integrate(model, ["ahc"], Occupations(mu=np.array([0.0])), [N, N, N]).values["ahc"][0]
+        s = integrate(model, observables(["ahc"]), Occupations(mu=np.array([0.0])), [N, N, N]).values["ahc"][0]
         assert s[0, 1] == pytest.approx(ref, rel=6e-3)
         assert s[1, 0] == pytest.approx(-s[0, 1], rel=1e-12)
         assert np.abs(s[[0, 1, 2, 2, 0, 1], [0, 1, 2, 0, 2, 2]]).max() < 1e-8 * ref
@@ -353,8 +356,8 @@ def test_ohmic_drude_low_filling():
     t, a, c, mu, T, tau_fs = 1.0, 1.0, 1.0, 0.02, 60.0, 10.0
     N = 300
     model = models.rashba_exchange(t=t, alpha=0.0, J=0.0, a=a, c=c)
-    res = integrate(model, ["ohmic", "electrons"], Occupations(mu=np.array([mu]), temperature=T),
-                    [N, N, 1], params={"tau_fs": tau_fs})
+    res = integrate(model, observables(["ohmic", "electrons"], tau=tau_fs), Occupations(mu=np.array([mu]), temperature=T),
+                    [N, N, 1])
     sig = res.values["ohmic"][0]
     n = res.values["electrons"][0] / (a * a * c * 1e-30)  # m⁻³
     mstar = HBAR**2 / (2 * t * E_CHARGE * (a * 1e-10) ** 2)  # kg
@@ -365,7 +368,7 @@ def test_ohmic_drude_low_filling():
     # exact lattice form: both spins, k on the same grid
     k = grid_points(N, N)[:, :2] * 2 * np.pi
     eps = 2 * t * (2 - np.cos(k[:, 0]) - np.cos(k[:, 1]))
-    f = fermi.occupation(eps, [mu], T)[:, 0]
+    f = occupation(eps, [mu], T)[:, 0]
     n_eff = 2 * np.mean(f * np.cos(k[:, 0])) / (a * a * c * 1e-30)
     assert sig[0, 0] == pytest.approx(n_eff * E_CHARGE**2 * tau_fs * 1e-15 / mstar * 1e-2, rel=1e-4)
     assert 2 * np.mean(f) == pytest.approx(res.values["electrons"][0], rel=1e-10)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.constants import e, h, hbar
 
-from wkin.continuum import MassiveDirac
-from wkin.disorder import Disorder
-from wkin.fermi import fermi_surface
+from wkin.model.continuum import MassiveDirac
+from wkin.kinetic.disorder import Disorder
+from wkin.quantities import observables
 from wkin.response.extrinsic import response_shell
 
 E2H = e**2 / h
@@ -30,13 +30,13 @@ def dirac(request):
     xi = request.param
     model = MassiveDirac(HBAR_V, xi * EF)
     r = response_shell(model, Disorder("cell", U0, third_moment=2e-3), EF, None, observables=("velocity", "spin"))
-    sea = model.fermi_sea(["ahc", "spin_intrinsic"], EF)
+    sea = model.fermi_sea(observables(["ahc", "spin_intrinsic"]), EF)
     return xi, model, r, sea
 
 
 def test_quadrature_weights_sum_to_the_density_of_states():
     model = MassiveDirac(HBAR_V, 0.03)
-    fs = fermi_surface(model, EF, None)
+    fs = model.exact_sampler().shell(EF)
     rho = EF / (2 * np.pi * HBAR_V**2)  # 1/(eV·Å²)
     assert fs.weight.sum() == pytest.approx(rho, rel=1e-14)
     assert np.allclose(np.linalg.norm(fs.k, axis=1), np.sqrt(EF**2 - 0.03**2) / HBAR_V, rtol=1e-14)
@@ -112,8 +112,8 @@ def test_omitted_term_diagnostic():
     for obs in ("velocity", "spin"):
         assert np.allclose(a[obs], b[obs], rtol=1e-10, atol=1e-12 * np.abs(a[obs]).max())
     assert e * VF * a["spin"][0, 0] == pytest.approx(a["velocity"][1, 0], rel=1e-8)
-    coarse = model.sea_points
-    model.sea_points = lambda mu: coarse(mu, n_k=32)  # the radial quadrature has converged
+    coarse = model.sea
+    model.sea = lambda mu: coarse(mu, n_k=32)  # the radial quadrature has converged
     assert omitted_term(model, Disorder("cell", U0), EF, None)["velocity"][1, 0] == pytest.approx(
         a["velocity"][1, 0], rel=1e-10)
     out = extrinsic_responses(model, Disorder("cell", U0), [EF], None, intrinsic={"ahc": np.zeros((1, 3, 3))},

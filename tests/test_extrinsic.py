@@ -1,17 +1,22 @@
 """Anomalous Hall and spin response with disorder (spec seed-000 §2.5–2.11, §4.2–4.3)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.constants import e, h, hbar
 
 from conftest import random_model
 from wkin.bands import solve
-from wkin.collision import CollisionOperator, shell_states
-from wkin.disorder import Disorder
-from wkin.fermi import fermi_surface
-from wkin.integrate import Occupations, integrate
+from wkin.kinetic.collision import CollisionOperator
+from wkin.kinetic.shells import ShellBuilder
+from wkin.kinetic.disorder import Disorder
+from wkin.kspace.fermi_surface import fermi_surface
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 from wkin.model import TightBindingModel
-from wkin.models import massive_dirac
+from wkin.model.lattice import massive_dirac
 from wkin.response.extrinsic import extrinsic_responses, response_shell, spin_orbit_torque
 
 E2H = e**2 / h
@@ -93,18 +98,19 @@ def test_hall_pieces_do_not_depend_on_disorder_strength(random_pieces):
 def test_superoperator_fast_path_equals_pair_sum_and_is_gauge_invariant():
     model = random_model(seed=8, nw=4, spin=True)
     fs = fermi_surface(model, 0.3, [6, 6, 6], shift=[0.5] * 3)
-    st = shell_states(model, fs, interband=True)
+    shell = ShellBuilder(model, Disorder("cell", 1.0), None, ("velocity", "spin"), interband=True).from_surface(fs)
+    st, xi = shell.states, shell.interband_vectors
     for kind in ("cell", "orbital"):
         op = CollisionOperator(st, Disorder(kind, 1.0), model)
-        for xi in (st.xi_connection, st.xi_spin):
-            fast, dense = op.project_diagonal(xi), op.project_diagonal_dense(xi)
+        for x in (xi["velocity"], xi["spin"]):
+            fast, dense = op.project_diagonal(x), op.project_diagonal_dense(x)
             assert np.abs(fast - dense).max() < 1e-12 * np.abs(dense).max()
     # random U(1) phases on the Fermi-surface eigenvectors (ξ carries the same phase) change nothing
     op = CollisionOperator(st, Disorder("cell", 1.0), model)
-    beta = op.project_diagonal(st.xi_connection)
+    beta = op.project_diagonal(xi["velocity"])
     ph = np.exp(2j * np.pi * np.random.default_rng(0).uniform(size=len(st.c)))
-    st.c, st.xi_connection = st.c * ph[:, None], st.xi_connection * ph[:, None, None]
-    beta2 = CollisionOperator(st, Disorder("cell", 1.0), model).project_diagonal(st.xi_connection)
+    phased = dataclasses.replace(st, c=st.c * ph[:, None])
+    beta2 = CollisionOperator(phased, Disorder("cell", 1.0), model).project_diagonal(xi["velocity"] * ph[:, None, None])
     assert np.allclose(beta, beta2, rtol=1e-10, atol=1e-12 * np.abs(beta).max())
 
 
@@ -120,7 +126,7 @@ def test_extrinsic_velocity_vanishes_with_time_reversal():
 
 def test_pieces_sum_to_total_and_torque_is_m_cross_spin():
     model = massive_dirac(t=1.0, a=1.0, B=0.04, M=0.03)
-    ahc = integrate(model, ["ahc", "spin_intrinsic"], Occupations(mu=[0.1], broadening=0.01), [200, 200, 1]).values
+    ahc = integrate(model, observables(["ahc", "spin_intrinsic"]), Occupations(mu=[0.1], broadening=0.01), [200, 200, 1]).values
     out = extrinsic_responses(model, Disorder("cell", 0.01), [0.1], [200, 200, 1], spin=True, intrinsic=ahc)
     a = out["ahe_extrinsic"]
     total = a["drude"] + a["intrinsic"] + a["extrinsic_velocity"] + a["side_jump"] + a["skew"] + a["skew_third_order"]
@@ -150,7 +156,7 @@ def test_dirac_intrinsic_spin_change_from_the_gap():
     from the doubler cones), so the lattice test is the change from the gap, (e/4πħv)(ξ_F − 1), to the
     lattice-correction accuracy B k_F²/M ≈ 0.7 % plus the 1/k³ tail (~ε_F a/πħv ≈ 2 %)."""
     model = massive_dirac(t=1.0, a=1.0, B=0.04, M=0.018)
-    s = integrate(model, ["spin_intrinsic"], Occupations(mu=[0.0, 0.06], broadening=1e-3),
+    s = integrate(model, observables(["spin_intrinsic"]), Occupations(mu=[0.0, 0.06], broadening=1e-3),
                   [600, 600, 1]).values["spin_intrinsic"]
     c = np.linalg.norm(model.lattice[2]) * 1e-10
     unit = e / (4 * np.pi * (1.0 * e * 1e-10)) / c  # e/(4πħv) per volume, ħv = 1 eV·Å

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import ellipk
 
-from wkin.fermi import fermi_surface
+from wkin.kspace.fermi_surface import fermi_surface
 from wkin.model import TightBindingModel
 
 

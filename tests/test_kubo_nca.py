@@ -12,8 +12,8 @@ import pytest
 from scipy.constants import e, h
 
 from kubo_nca import KuboStreda, refined_points, richardson
-from wkin.disorder import Disorder
-from wkin.models import massive_dirac
+from wkin.kinetic.disorder import Disorder
+from wkin.model.lattice import massive_dirac
 from wkin.response.extrinsic import response_shell
 
 MU, XI = 0.06, 0.3

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 from scipy.constants import e, hbar
 
-from wkin.integrate import Occupations, integrate
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 from wkin.model import TightBindingModel
 
 pytestmark = [pytest.mark.crosscode, pytest.mark.live_dft]
@@ -48,7 +50,7 @@ def test_fresh_te_dos_and_velocity_tensor_against_fresh_postw90(te_run):
     dos, C = _postw90(te_run, "DOS"), _postw90(te_run, "C")
     mu = dos[:, 0]
     occ = Occupations(mu=mu, surface_kind="gaussian", broadening=0.01 / np.sqrt(2))  # postw90 η = 0.01 eV
-    r = integrate(model, ["dos", "ohmic"], occ, [25, 25, 25], params={"tau_fs": 1.0}).values
+    r = integrate(model, observables(["dos", "ohmic"], tau=1.0), occ, [25, 25, 25]).values
     wk_dos = r["dos"] / model.cell_volume
     big = dos[:, 1] > 1e-4 * dos[:, 1].max()
     assert big.sum() > 5
@@ -85,7 +87,7 @@ def test_fresh_te_full_orbital_K_against_fresh_postw90(te_run):
     model = TightBindingModel.from_wannier90(str(te_run / "Te"), orbital=True, orbital_convention="postw90")
     K = _postw90(te_run, "K_orb")
     occ = Occupations(mu=K[:, 0], surface_kind="gaussian", broadening=0.01 / np.sqrt(2))  # postw90 η = 0.01 eV
-    r = integrate(model, ["gme_orb_full", "gme_orb"], occ, [25, 25, 25]).values
+    r = integrate(model, observables(["gme_orb_full", "gme_orb"]), occ, [25, 25, 25]).values
     ref = K[:, 2:]
     scale = np.abs(ref).max()
     assert scale > 1e-6  # A: K is not negligible at these Fermi energies
@@ -100,7 +102,8 @@ def test_fresh_te_full_orbital_K_against_wannierberri(te_run):
     1e-6 relative (measured 5e-14 on the bundled run)."""
     wb = pytest.importorskip("wannierberri")
     from wkin.io.wannier90 import fortran_formatted
-    from wkin.response.intrinsic import OBSERVABLES, Observable
+    from wkin.kspace.integrate import Observable
+    from wkin.response.intrinsic import GME_ORB_PREFACTOR, energy_weighted_dipole
     seed = str(te_run / "Te")
     model = TightBindingModel.from_wannier90(seed, orbital=True)
     data = wb.w90files.wandata.WannierData.from_w90_files(
@@ -111,11 +114,9 @@ def test_fresh_te_full_orbital_K_against_wannierberri(te_run):
     calc = wb.calculators.static.GME_orb_FermiSurf(Efermi=EF, kwargs_formula={"external_terms": True})
     ref = wb.run(system, grid=wb.Grid(system, NK=NK, NKFFT=NK), calculators={"gme": calc}, use_irred_kpt=False,
                  symmetrize=False, print_Kpoints=False).results["gme"].data
-    shift = Observable("shift", "surface",
-                       lambda b: b.velocity_traced(b.berry_curvature_matrix * b.energies[:, None, :, None]),
-                       (3, 3), "A", True, "", OBSERVABLES["gme_orb"].prefactor)
-    g = integrate(model, ["gme_orb_full", "berry_dipole", shift], Occupations(mu=EF), NK).values
-    c = OBSERVABLES["gme_orb"].prefactor({})
+    shift = Observable("shift", "surface", energy_weighted_dipole, (3, 3), GME_ORB_PREFACTOR)
+    g = integrate(model, observables(["gme_orb_full", "berry_dipole"]) + [shift], Occupations(mu=EF), NK).values
+    c = GME_ORB_PREFACTOR
     k_wb = g["gme_orb_full"] - (g["shift"] - c * EF[:, None, None] * g["berry_dipole"])
     assert np.abs(ref).max() > 1e-7
     assert np.abs(k_wb - ref).max() < 1e-6 * np.abs(ref).max()

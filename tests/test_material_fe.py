@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from wkin.bands import solve
-from wkin.fermi import occupation
-from wkin.integrate import Occupations, integrate
-from wkin.mesh import uniform
+from wkin.kspace.occupations import occupation
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
+from wkin.kspace.mesh import uniform
 from wkin.model import TightBindingModel
 
 pytestmark = pytest.mark.crosscode
@@ -29,7 +31,7 @@ def test_ahc_against_postw90():
     curvature is spiky (near-degenerate grid points amplify the 1e-8 input rounding)."""
     ref = np.loadtxt(FE / "reference" / "ahc_transl_inv" / "Fe-ahc-fermiscan.dat")
     model = TightBindingModel.from_wannier90(str(FE / "Fe"), use_ws_distance=True)
-    sigma = integrate(model, ["ahc"], Occupations(mu=ref[:, 0]), [25, 25, 25]).values["ahc"]
+    sigma = integrate(model, observables(["ahc"]), Occupations(mu=ref[:, 0]), [25, 25, 25]).values["ahc"]
     vector = np.stack([sigma[:, 1, 2], sigma[:, 2, 0], sigma[:, 0, 1]], axis=1)  # postw90's (σ_yz, σ_zx, σ_xy)
     assert np.all(np.abs(vector - ref[:, 1:4]) <= 5e-4 * np.abs(ref[:, 1:4]) + 5e-3)
     at_ef = np.argmin(np.abs(ref[:, 0] - EF))
@@ -47,7 +49,7 @@ def test_ahc_against_wannierberri():
                  use_irred_kpt=False, symmetrize=False, print_Kpoints=False)
     ref = res.results["ahc"].data / 100  # S/m → S/cm
     model = TightBindingModel.from_wannier90(str(FE / "Fe"), use_ws_distance=False)
-    s = integrate(model, ["ahc"], Occupations(mu=mu), NK).values["ahc"]
+    s = integrate(model, observables(["ahc"]), Occupations(mu=mu), NK).values["ahc"]
     vector = np.stack([s[:, 1, 2], s[:, 2, 0], s[:, 0, 1]], axis=1)
     assert np.abs(vector - ref).max() < 1e-6 * np.abs(ref).max()
 

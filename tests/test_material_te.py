@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 from scipy.constants import e, hbar
 
-from wkin.integrate import Occupations, integrate
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 from wkin.model import TightBindingModel
-from wkin.response.intrinsic import OBSERVABLES, Observable
+from wkin.kspace.integrate import Observable
+from wkin.response.intrinsic import GME_ORB_PREFACTOR, energy_weighted_dipole
 from wkin.symmetry import crystal_symmetry, symmetrize
 
 pytestmark = pytest.mark.crosscode
@@ -41,7 +44,7 @@ def test_dos_and_velocity_tensor_against_postw90(te_ws):
     dos = _postw90("DOS")
     C = _postw90("C")
     mu = dos[:, 0]
-    r = integrate(te_ws, ["dos", "ohmic"], _smearing(mu), [25, 25, 25], params={"tau_fs": 1.0}).values
+    r = integrate(te_ws, observables(["dos", "ohmic"], tau=1.0), _smearing(mu), [25, 25, 25]).values
     wk_dos = r["dos"] / te_ws.cell_volume
     big = dos[:, 1] > 1e-4 * dos[:, 1].max()
     assert np.allclose(wk_dos[big], dos[big, 1], rtol=2e-5)
@@ -79,7 +82,7 @@ def test_against_wannierberri_on_the_same_tb_file(te_pair):
     res = wb.run(system, grid=wb.Grid(system, NK=NK, NKFFT=NK), calculators=calcs, use_irred_kpt=False,
                  symmetrize=False, print_Kpoints=False)
     ref = {k: res.results[k].data for k in calcs}
-    r = integrate(model, ["ohmic", "berry_dipole", "dos", "electrons"], Occupations(mu=EF), NK).values
+    r = integrate(model, observables(["ohmic", "berry_dipole", "dos", "electrons"]), Occupations(mu=EF), NK).values
 
     def rel(a, b):
         return np.abs(a - b).max() / np.abs(b).max()
@@ -89,11 +92,9 @@ def test_against_wannierberri_on_the_same_tb_file(te_pair):
     assert rel(r["dos"], ref["dos"]) < 1e-6
     assert rel(r["electrons"], ref["cum"]) < 1e-6
     tb = TightBindingModel(model.lattice, model.R, model.H_R, centres=model.centres)
-    shift = Observable("shift", "surface",
-                       lambda b: b.velocity_traced(b.berry_curvature_matrix * b.energies[:, None, :, None]),
-                       (3, 3), "A", True, "", OBSERVABLES["gme_orb"].prefactor)
-    g = integrate(tb, ["gme_orb", "berry_dipole", shift], Occupations(mu=EF), NK).values
-    c = OBSERVABLES["gme_orb"].prefactor({})
+    shift = Observable("shift", "surface", energy_weighted_dipole, (3, 3), GME_ORB_PREFACTOR)
+    g = integrate(tb, observables(["gme_orb", "berry_dipole"]) + [shift], Occupations(mu=EF), NK).values
+    c = GME_ORB_PREFACTOR
     k_wb = g["gme_orb"] - (g["shift"] - c * EF[:, None, None] * g["berry_dipole"])
     assert rel(k_wb, ref["gme"]) < 1e-6
 
@@ -105,7 +106,7 @@ def test_d3_shape_without_symmetrization(te_ws):
     sym = crystal_symmetry(te_ws)
     assert sym.spacegroup_number == 152 and sym.magnetic_pointgroup_symbol == "321'"
     mu = np.linspace(5.84, 5.92, 5)
-    r = integrate(te_ws, ["ohmic", "berry_dipole", "gme_orb"], _smearing(mu), [18, 18, 18]).values
+    r = integrate(te_ws, observables(["ohmic", "berry_dipole", "gme_orb"]), _smearing(mu), [18, 18, 18]).values
     for name, tol in (("ohmic", 1e-4), ("berry_dipole", 3e-3), ("gme_orb", 1e-2)):
         x = r[name]
         allowed = symmetrize(x, sym, "polar2_even" if name == "ohmic" else "axial2_even")

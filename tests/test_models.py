@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import spglib
 
-from wkin import models
+from wkin.model import lattice as models
 from wkin.bands import solve
-from wkin.integrate import Occupations, integrate
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 
 SX = np.array([[0, 1], [1, 0]], complex)
 SY = np.array([[0, -1j], [1j, 0]], complex)
@@ -232,7 +234,7 @@ def test_chiral_gyrotropic_orbital_response():
     K = []
     for hand in (1, -1):
         model = models.chiral_trigonal(handedness=hand)
-        res = integrate(model, ["gme_orb", "ahc"], Occupations(mu=mus, temperature=300.0), [18, 18, 18])
+        res = integrate(model, observables(["gme_orb", "ahc"]), Occupations(mu=mus, temperature=300.0), [18, 18, 18])
         K.append(res.values["gme_orb"])
         scale = np.abs(res.values["gme_orb"]).max()
         assert scale > 1e-7  # A

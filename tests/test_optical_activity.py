@@ -7,8 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wkin import bands, models
-from wkin.integrate import Occupations, integrate
+from wkin import bands
+from wkin.model import lattice as models
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 from wkin.model import TightBindingModel
 from wkin.response.optical_activity import POSTW90_COLUMNS, noa_integrand, noa_orb, rotatory_power
 
@@ -47,7 +50,7 @@ def check_noa_and_berry_dipole_against_postw90(model, ref_dir):
     mu, w, ref = _postw90_table("NOA_orb", ref_dir)
     obs = noa_orb(w, eta=0.01, eigval_max=8.6667, centres=model.centres)
     occ = Occupations(mu=mu, surface_kind="gaussian", broadening=0.01 / np.sqrt(2))
-    r = integrate(model, [obs, "berry_dipole"], occ, [25, 25, 25]).values
+    r = integrate(model, [obs] + observables(["berry_dipole"]), occ, [25, 25, 25]).values
     gamma = r["noa_orb"] * 1e10  # m → Å
     wk = np.stack([gamma[..., d, c] for d, c in POSTW90_COLUMNS], axis=-1)
     assert np.abs(ref).max() > 1e3  # Å: the Te valence-band values are large, nothing vacuous
@@ -215,7 +218,7 @@ def test_cli_noa_orb_writes_the_integrate_result(tmp_path):
     direct integration of the basis-independent form; the irreducible wedge gives the same (chiral model)."""
     import h5py
     from wkin.cli import main
-    from wkin.models import chiral_trigonal
+    from wkin.model.lattice import chiral_trigonal
     out = {}
     for mode in ("verify", "irreducible"):
         cfg = tmp_path / f"{mode}.toml"

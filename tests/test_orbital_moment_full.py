@@ -24,9 +24,12 @@ import pytest
 
 from conftest import random_model
 from wkin.bands import solve, solve_fourier
-from wkin.integrate import Occupations, integrate
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 from wkin.model import CYCLIC, ModelError, TightBindingModel
-from wkin.response.intrinsic import OBSERVABLES, Observable
+from wkin.kspace.integrate import Observable
+from wkin.response.intrinsic import GME_ORB_PREFACTOR, energy_weighted_dipole
 
 
 def _complete_basis_matrices(model):
@@ -106,7 +109,7 @@ def test_diagonal_position_matrix_gme_orb_full_equals_gme_orb():
     C = tau.T[None, :, None, :, None] * base.H_R[:, None, None] * tau.T[None, None, :, None, :]
     model = TightBindingModel(base.lattice, base.R, base.H_R, centres=tau, B_R=B, C_R=C)
     mu = np.linspace(-2, 2, 9)
-    r = integrate(model, ["gme_orb", "gme_orb_full"], Occupations(mu=mu), (6, 6, 6)).values
+    r = integrate(model, observables(["gme_orb", "gme_orb_full"]), Occupations(mu=mu), (6, 6, 6)).values
     assert np.abs(r["gme_orb"]).max() > 0
     assert np.abs(r["gme_orb_full"] - r["gme_orb"]).max() < 1e-10 * np.abs(r["gme_orb"]).max()
 
@@ -128,7 +131,7 @@ def test_model_checks_and_error_without_B_C():
     with pytest.raises(ModelError, match="together"):
         TightBindingModel(base.lattice, base.R, base.H_R, A_R=base.A_R, B_R=np.zeros_like(base.A_R))
     with pytest.raises(ValueError, match="orbital=True"):
-        integrate(base, ["gme_orb_full"], Occupations(mu=[0.0, 0.1]), (2, 2, 2))
+        integrate(base, observables(["gme_orb_full"]), Occupations(mu=[0.0, 0.1]), (2, 2, 2))
 
 
 # ---------------------------------------------------------------------------- WannierBerri
@@ -168,11 +171,9 @@ def test_full_moment_against_wannierberri_random_model(tmp_path):
                  print_Kpoints=False, calculators={"gme": st.GME_orb_FermiSurf(Efermi=EF, kwargs_formula={
                      "external_terms": True})})
     ref = res.results["gme"].data
-    shift = Observable("shift", "surface",
-                       lambda b: b.velocity_traced(b.berry_curvature_matrix * b.energies[:, None, :, None]),
-                       (3, 3), "A", True, "", OBSERVABLES["gme_orb"].prefactor)
-    g = integrate(model, ["gme_orb_full", "gme_orb", "berry_dipole", shift], Occupations(mu=EF), NK).values
-    c = OBSERVABLES["gme_orb"].prefactor({})
+    shift = Observable("shift", "surface", energy_weighted_dipole, (3, 3), GME_ORB_PREFACTOR)
+    g = integrate(model, observables(["gme_orb_full", "gme_orb", "berry_dipole"]) + [shift], Occupations(mu=EF), NK).values
+    c = GME_ORB_PREFACTOR
     k_wb = g["gme_orb_full"] - (g["shift"] - c * EF[:, None, None] * g["berry_dipole"])
     assert np.abs(k_wb - ref).max() < 1e-6 * np.abs(ref).max()
     assert np.abs(g["gme_orb_full"] - g["gme_orb"]).max() > 1e-2 * np.abs(g["gme_orb_full"]).max()

@@ -8,10 +8,12 @@ import pytest
 from scipy.constants import e, h, hbar
 
 from conftest import random_model
-from wkin.collision import CollisionOperator, shell_states
-from wkin.disorder import HBAR_EVS, Disorder
-from wkin.fermi import fermi_surface
-from wkin.models import massive_dirac, rashba_exchange
+from wkin.kinetic.collision import CollisionOperator
+from wkin.kinetic.shells import ShellBuilder
+from wkin.kinetic.disorder import Disorder
+from wkin.units import HBAR_EVS
+from wkin.kspace.fermi_surface import fermi_surface
+from wkin.model.lattice import massive_dirac, rashba_exchange
 from wkin.response.extrinsic import extrinsic_responses, response_shell
 
 E2H = e**2 / h
@@ -60,11 +62,17 @@ def test_third_order_skew_scales_as_u1_cubed_over_u0_fourth():
             assert np.allclose(a.pieces[obs][piece], g.pieces[obs][piece], rtol=1e-12, atol=0)
 
 
+def shell_states(model, fs):
+    """States on a Fermi surface and their velocities (m/s), as the run's shells carry them."""
+    sh = ShellBuilder(model, Disorder("cell", 1.0), None).from_surface(fs)
+    return sh.states, sh.observables["velocity"]
+
+
 @pytest.fixture(scope="module")
 def shell():
     model = random_model(seed=3, nw=4)
     fs = fermi_surface(model, 0.2, [6, 6, 6], shift=[0.5] * 3)
-    return model, shell_states(model, fs)
+    return (model, *shell_states(model, fs))
 
 
 def _tmatrix_antisymmetric_rate(u, w, blocks, V0, n_imp):
@@ -86,7 +94,7 @@ def test_separable_antisymmetric_kernel_equals_the_tmatrix_pair_sum(shell, kind)
     """The reference takes the small antisymmetric part of |T|² as a difference of O(V0²) numbers: it keeps
     ~1e-10 relative accuracy. Independent single-orbital (Anderson) potentials have a real scalar Π_bPΠ_b,
     so their w^A vanishes identically at this order — in both forms."""
-    model, st = shell
+    model, st, _ = shell
     V0, n_imp = 0.05, 3.0  # u0² = n V0², u1³ = n V0³
     dis = Disorder(kind, n_imp * V0**2, third_moment=n_imp * V0**3,
                    blocks=[[0, 1], [2, 3]] if kind == "atom" else None)
@@ -105,7 +113,7 @@ def test_separable_antisymmetric_kernel_equals_the_tmatrix_pair_sum(shell, kind)
 
 def test_antisymmetric_kernel_conserves_particles_and_is_antisymmetric(shell):
     """Optical theorem (seed-002 Eq. 35): Σ_j w_j w^A_ij = 0 and Σ_i w_i w^A_ij = 0; w_iK^A_ij = −w_jK^A_ji."""
-    model, st = shell
+    model, st, v = shell
     op = CollisionOperator(st, Disorder("cell", 1.0, third_moment=0.5), model)
     n = len(st.c)
     KA = op.skew_in_scattering(np.eye(n))  # columns: K^A e_j
@@ -118,7 +126,7 @@ def test_antisymmetric_kernel_conserves_particles_and_is_antisymmetric(shell):
     # random U(1) phases on the eigenvectors change nothing
     ph = np.exp(2j * np.pi * np.random.default_rng(1).uniform(size=n))
     st2 = dataclasses.replace(st, c=st.c * ph[:, None])
-    g = st.velocity
+    g = v
     KA2 = CollisionOperator(st2, Disorder("cell", 1.0, third_moment=0.5), model).skew_in_scattering(g)
     assert np.allclose(KA2, op.skew_in_scattering(g), rtol=0, atol=1e-12 * np.abs(KA2).max())
 
@@ -129,9 +137,8 @@ def test_antisymmetric_rate_vanishes_for_a_time_reversal_invariant_two_band_mode
     for J, vanishes in ((0.0, True), (0.1, False)):
         model = rashba_exchange(alpha=0.3, J=J)
         fs = fermi_surface(model, 0.8, [120, 120, 1], shift=[0.5, 0.5, 0])
-        st = shell_states(model, fs)
+        st, g = shell_states(model, fs)
         op = CollisionOperator(st, Disorder("cell", 0.05, third_moment=0.01), model)
-        g = st.velocity
         ratio = np.abs(op.skew_in_scattering(g)).max() / np.abs(op.in_scattering(g)).max()
         assert (ratio < 1e-10) if vanishes else (ratio > 1e-4), (J, ratio)
 

@@ -17,14 +17,13 @@ import numpy as np
 import pytest
 
 from wkin.bands import solve
-from wkin.cli import _symmetry_checks
-from wkin.integrate import Occupations, integrate
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
 from wkin.io.wannier90 import read_win, win_projections
 from wkin.model import TightBindingModel
-from wkin.response.intrinsic import lookup
-from wkin.symmetrize_model import (angular_function, orbital_representation, space_group_operations,
-                                   symmetrized_model)
-from wkin.symmetry import crystal_symmetry, integrate_irreducible
+from wkin.model.symmetrize import angular_function, orbital_representation, symmetrized_model
+from wkin.quantities import get, observables
+from wkin.symmetry import crystal_symmetry, forbidden_fraction, space_group_operations
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "materials"
 TE, FE = EXAMPLES / "Te" / "Te", EXAMPLES / "Fe" / "Fe"
@@ -142,8 +141,8 @@ def test_symmetrization_changes_the_models_only_by_their_symmetry_breaking(te, f
         grey = symmetrized_model(fe[0], str(FE))
     assert grey.symmetrization["max_change_H"] > 0.5
     # the allowed components of the integrals barely move (second order in the breaking)
-    a = integrate(te[0], ["gme_orb", "ohmic"], TE_OCC, [8, 8, 8]).values
-    b = integrate(te[1], ["gme_orb", "ohmic"], TE_OCC, [8, 8, 8]).values
+    a = integrate(te[0], observables(["gme_orb", "ohmic"]), TE_OCC, [8, 8, 8]).values
+    b = integrate(te[1], observables(["gme_orb", "ohmic"]), TE_OCC, [8, 8, 8]).values
     sym = crystal_symmetry(te[1])
     for q in a:
         kind = "axial2_even" if q == "gme_orb" else "polar2_even"
@@ -153,38 +152,43 @@ def test_symmetrization_changes_the_models_only_by_their_symmetry_breaking(te, f
 # ---------------------------------------------------------------------------- (c) the issue's check
 def test_te_irreducible_equals_full_mesh(te):
     raw, sym = te
-    p = {"tau_fs": 10.0}
-    full = integrate(sym, TE_QUANTITIES, TE_OCC, GRID, params=p).values
-    irr = integrate_irreducible(sym, TE_QUANTITIES, TE_OCC, GRID, params=p)
+    obs = observables(TE_QUANTITIES, tau=10.0)
+    full = integrate(sym, obs, TE_OCC, GRID).values
+    irr = integrate(sym, obs, TE_OCC, GRID, symmetry=crystal_symmetry(sym))
     assert irr.nk_evaluated < np.prod(GRID) / 8
     for q in TE_QUANTITIES:
         assert _rel(irr.values[q], full[q]) < 1e-8, q
     # the raw model: 1e-5 .. 1e-3
-    full = integrate(raw, ["gme_orb"], TE_OCC, GRID, params=p).values["gme_orb"]
-    irr = integrate_irreducible(raw, ["gme_orb"], TE_OCC, GRID, params=p).values["gme_orb"]
+    full = integrate(raw, observables(["gme_orb"]), TE_OCC, GRID).values["gme_orb"]
+    irr = integrate(raw, observables(["gme_orb"]), TE_OCC, GRID, symmetry=crystal_symmetry(raw)).values["gme_orb"]
     assert _rel(irr, full) > 1e-5
 
 
 def test_fe_irreducible_equals_full_mesh(fe):
     raw, sym = fe
-    full = integrate(sym, FE_QUANTITIES, FE_OCC, GRID).values
-    irr = integrate_irreducible(sym, FE_QUANTITIES, FE_OCC, GRID, magnetization=MAG_FE)
+    full = integrate(sym, observables(FE_QUANTITIES), FE_OCC, GRID).values
+    irr = integrate(sym, observables(FE_QUANTITIES), FE_OCC, GRID, symmetry=crystal_symmetry(sym, MAG_FE))
     assert irr.nk_evaluated < np.prod(GRID) / 10
     for q in FE_QUANTITIES:
         assert _rel(irr.values[q], full[q]) < 1e-8, q
     assert full["ahc"][0, 0, 1] == pytest.approx(419.37, abs=0.01)  # S/cm, this model on 12³
-    full_raw = integrate(raw, ["ahc"], FE_OCC, GRID).values["ahc"]
+    full_raw = integrate(raw, observables(["ahc"]), FE_OCC, GRID).values["ahc"]
     assert _rel(full_raw, full["ahc"]) < 1e-6
 
 
 # ---------------------------------------------------------------------------- (d) verification mode
+def _forbidden(sym, res, names):
+    """The verify-mode number of each quantity: |X − PX| / max(|PX|, |X|) with its registry tensor kind."""
+    return {q: forbidden_fraction(res.values[q], sym, get(q).tensor_kind) for q in names}
+
+
 def test_verify_mode_forbidden_components(te, fe):
     """The `[symmetry] mode = "verify"` check |X − PX| / |X|: ~1e-13 after symmetrization."""
     cases = ((te, None, ["ohmic", "berry_dipole", "gme_orb"], TE_OCC, 1e-5),
              (fe, MAG_FE, ["ahc"], FE_OCC, 1e-8))
     for (raw, sym), mag, q, occ, raw_min in cases:
-        before = _symmetry_checks(crystal_symmetry(raw, mag), integrate(raw, q, occ, GRID), lookup(q), None)
-        after = _symmetry_checks(crystal_symmetry(sym, mag), integrate(sym, q, occ, GRID), lookup(q), None)
+        before = _forbidden(crystal_symmetry(raw, mag), integrate(raw, observables(q), occ, GRID), q)
+        after = _forbidden(crystal_symmetry(sym, mag), integrate(sym, observables(q), occ, GRID), q)
         assert max(after.values()) < 1e-10
         assert max(before.values()) > raw_min
 

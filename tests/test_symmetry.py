@@ -10,9 +10,11 @@ import pytest
 import spglib
 
 from wkin import symmetry as S
-from wkin.integrate import Occupations, integrate
+from wkin.kspace.integrate import Adaptive, integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 from wkin.model import TightBindingModel
-from wkin.models import chiral_trigonal, haldane
+from wkin.model.lattice import chiral_trigonal, haldane
 
 # ------------------------------------------------------------------ structures
 
@@ -131,6 +133,7 @@ def test_tellurium_d3():
     # rank 3 (Birss, class 32): xxx = -xyy = -yxy = -yyx, xyz = -yxz, xzy = -yzx, zxy = -zyx
     lam = sym.allowed("polar3_even")
     assert lam.dimension == 4 and lam.relations["yyx"] == {"xxx": -1.0} and lam.relations["zyx"] == {"zxy": -1.0}
+    assert all(c == round(c) for rel in lam.relations.values() for c in rel.values())  # coefficients rounded
     left = S.crystal_symmetry(tellurium(-1))
     assert left.spacegroup_number == 154 and str(left.allowed("axial2_even")) == str(K)
 
@@ -214,7 +217,21 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="zero"):
         S.crystal_symmetry(bcc_fe(), [0, 0, 0])
     with pytest.raises(ValueError, match="kind"):
-        S.parse_kind("polar2")
+        S.parse_kind("polar2_sometimes")
+
+
+def test_kinds_without_time_parity_and_the_onsager_conductivity():
+    """'axial2' (no parity) is constrained by the unitary operations only: the sum of its even and odd
+    projectors; 'conductivity' is the time-even symmetric part plus the time-odd antisymmetric part."""
+    fe = S.crystal_symmetry(bcc_fe(), magnetization=[0, 0, 1])  # 4/mm'm': 8 unitary, 8 antiunitary
+    assert S.parse_kind("axial2") == (2, True, None)
+    assert np.allclose(S.projector(fe, "axial2"), S.projector(fe, "axial2_even") + S.projector(fe, "axial2_odd"))
+    sym, anti = S.projector(fe, "polar2_even", "symmetric"), S.projector(fe, "polar2_odd", "antisymmetric")
+    assert np.allclose(S.projector(fe, "conductivity"), sym + anti)
+    assert str(S.allowed_components(fe, "conductivity")) == "xx = yy, xy = -yx, zz; others zero"
+    x = np.random.default_rng(3).normal(size=(3, 3))
+    assert S.forbidden_fraction(S.symmetrize(x, fe, "conductivity"), fe, "conductivity") < 1e-14
+    assert S.forbidden_fraction(x - S.symmetrize(x, fe, "conductivity"), fe, "conductivity") == pytest.approx(1.0)
 
 
 def test_point_group_symbols_all_230_space_groups():
@@ -223,8 +240,8 @@ def test_point_group_symbols_all_230_space_groups():
     for number in range(1, 231):
         hall = _first_hall(number)
         L = _conventional_lattice(number)
-        W = S._unique_rotations(spglib.get_symmetry_from_database(hall)["rotations"])
-        sym = S.point_group_symbol(S._to_cartesian(W, L), L)
+        W = S.unique_rotations(spglib.get_symmetry_from_database(hall)["rotations"])
+        sym = S.point_group_symbol(S.to_cartesian(W, L), L)
         assert same.get(sym, sym) == spglib.get_spacegroup_type(hall).pointgroup_international, number
 
 
@@ -274,7 +291,7 @@ def test_58_black_white_point_groups():
             continue
         seen_pg.add(pg)
         L = _conventional_lattice(number)
-        G = S._to_cartesian(S._unique_rotations(spglib.get_symmetry_from_database(hall)["rotations"]), L)
+        G = S.to_cartesian(S.unique_rotations(spglib.get_symmetry_from_database(hall)["rotations"]), L)
         for primed in _index2_subgroups(G):
             name = S.point_group_symbol(list(zip(G, primed)), L)
             assert "'" in name and name.replace("'", "") in (pg, "-4m2", "-62m")
@@ -371,8 +388,8 @@ def test_irreducible_integrals_chiral_trigonal():
     grid = [9, 9, 6]
     occ = Occupations(mu=np.array([-0.8, -0.2, 0.5]), temperature=600.0)
     names = ["electrons", "dos", "ohmic", "gme_orb", "berry_dipole"]
-    full = integrate(model, names, occ, grid)
-    red = S.integrate_irreducible(model, names, occ, grid)
+    full = integrate(model, observables(names), occ, grid)
+    red = integrate(model, observables(names), occ, grid, symmetry=S.crystal_symmetry(model))
     assert red.nk_evaluated < 486 / 5
     for n in names:
         scale = max(np.abs(full.values[n]).max(), 1e-30)
@@ -391,8 +408,8 @@ def test_irreducible_ahc_magnetic_haldane():
     assert sym.magnetic_pointgroup_symbol == "6/mm'm'"
     grid = [18, 18, 1]
     occ = Occupations(mu=np.array([-0.5, 0.0, 0.3]), temperature=300.0)
-    full = integrate(model, ["ahc", "ohmic"], occ, grid)
-    red = S.integrate_irreducible(model, ["ahc", "ohmic"], occ, grid, symmetry=sym)
+    full = integrate(model, observables(["ahc", "ohmic"]), occ, grid)
+    red = integrate(model, observables(["ahc", "ohmic"]), occ, grid, symmetry=sym)
     assert red.nk_evaluated < 324 / 6
     for n in ("ahc", "ohmic"):
         assert np.abs(red.values[n] - full.values[n]).max() <= 1e-9 * np.abs(full.values[n]).max()
@@ -415,11 +432,11 @@ def test_irreducible_adaptive_keeps_the_symmetry_and_converges():
     model.atoms = (np.array([[1 / 3, 1 / 3, 0], [2 / 3, 2 / 3, 0]]), np.array([6, 6]))
     sym = S.crystal_symmetry(model, magnetization=[0, 0, 1])
     occ = Occupations(mu=np.array([0.3, 0.8]), temperature=30.0)
-    ref = integrate(model, ["ahc"], occ, [600, 600, 1]).values["ahc"]
-    coarse = S.integrate_irreducible(model, ["ahc"], occ, [24, 24, 1], symmetry=sym)
-    adaptive = {"levels": 4, "subdivision": 3, "threshold": 1e-3}
-    red = S.integrate_irreducible(model, ["ahc"], occ, [24, 24, 1], symmetry=sym, adaptive=adaptive)
-    full = integrate(model, ["ahc"], occ, [24, 24, 1], adaptive=adaptive)
+    ref = integrate(model, observables(["ahc"]), occ, [600, 600, 1]).values["ahc"]
+    coarse = integrate(model, observables(["ahc"]), occ, [24, 24, 1], symmetry=sym)
+    adaptive = Adaptive(levels=4, subdivision=3, threshold=1e-3)
+    red = integrate(model, observables(["ahc"]), occ, [24, 24, 1], symmetry=sym, adaptive=adaptive)
+    full = integrate(model, observables(["ahc"]), occ, [24, 24, 1], adaptive=adaptive)
     x = red.values["ahc"]
     assert np.abs(x - S.symmetrize(x, sym, "polar2_odd")).max() <= 1e-12 * np.abs(x).max()
     err = np.abs(x - ref)[:, 0, 1] / np.abs(ref[:, 0, 1])

@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 
 from conftest import random_model
-from wkin.integrate import Occupations, integrate
+from wkin.kspace.integrate import integrate
+from wkin.kspace.occupations import Occupations
+from wkin.quantities import observables
 from wkin.io.wannier90 import write_tb
 from wkin.model import TightBindingModel
-from wkin.response.intrinsic import OBSERVABLES, Observable
+from wkin.kspace.integrate import Observable
+from wkin.response.intrinsic import GME_ORB_PREFACTOR, energy_weighted_dipole
 
 wb = pytest.importorskip("wannierberri")
 pytestmark = pytest.mark.crosscode
@@ -54,7 +57,7 @@ def test_ahc_ohmic_dipole_dos(pair):
         "dos": st.DOS(Efermi=EF),
         "cumdos": st.CumDOS(Efermi=EF),
     })
-    r = integrate(model, ["ahc", "ohmic", "berry_dipole", "dos", "electrons"], Occupations(mu=EF), NK)
+    r = integrate(model, observables(["ahc", "ohmic", "berry_dipole", "dos", "electrons"]), Occupations(mu=EF), NK)
     # WannierBerri's AHC and Ohmic factors give S/m (and tau = 1 fs): wkin reports S/cm.
     assert _rel(_vector(r.values["ahc"]) * 100, ref["ahc"]) < 1e-6
     assert _rel(r.values["ohmic"] * 100, ref["ohmic"]) < 1e-6
@@ -74,10 +77,9 @@ def test_internal_terms_equal_diagonal_position_matrix(pair):
     # WannierBerri's Fermi-surface K uses m = H + ε_nΩ − 2μΩ (μ in place of ε_n in the −εΩ term);
     # wkin uses the band energy. In wkin's units the difference is −(e²/ħ) Σ (−f') v_a (ε_n − μ) Ω_b,
     # accounted for exactly here (WannierBerri's moment is −2ħ/e times wkin's, see bands.orbital_moment).
-    shift = Observable("shift", "surface", lambda b: b.velocity_traced(b.berry_curvature_matrix * b.energies[:, None, :, None]),
-                       (3, 3), "A", True, "", OBSERVABLES["gme_orb"].prefactor)
-    r = integrate(tb, ["ahc", "gme_orb", "berry_dipole", shift], Occupations(mu=EF), NK)
-    c = OBSERVABLES["gme_orb"].prefactor({})
+    shift = Observable("shift", "surface", energy_weighted_dipole, (3, 3), GME_ORB_PREFACTOR)
+    r = integrate(tb, observables(["ahc", "gme_orb", "berry_dipole"]) + [shift], Occupations(mu=EF), NK)
+    c = GME_ORB_PREFACTOR
     eps_minus_mu = r.values["shift"] - c * EF[:, None, None] * r.values["berry_dipole"]
     k_wb_convention = r.values["gme_orb"] - eps_minus_mu
     assert _rel(_vector(r.values["ahc"]) * 100, ref["ahc"]) < 1e-6
@@ -88,20 +90,20 @@ def test_full_position_matrix_matters(pair):
     """Sanity: the position-matrix terms change the AHC of this model (so the test above is not vacuous)."""
     model, _ = pair
     tb = TightBindingModel(model.lattice, model.R, model.H_R, centres=model.centres)
-    a = integrate(model, ["ahc"], Occupations(mu=EF), NK).values["ahc"]
-    b = integrate(tb, ["ahc"], Occupations(mu=EF), NK).values["ahc"]
+    a = integrate(model, observables(["ahc"]), Occupations(mu=EF), NK).values["ahc"]
+    b = integrate(tb, observables(["ahc"]), Occupations(mu=EF), NK).values["ahc"]
     assert _rel(a, b) > 1e-2
 
 
 def test_gme_spin_against_wannierberri(tmp_path):
     """Spin part of K: WannierBerri with the same S(R) (its m_spin = −μ_B σ, i.e. g_s = 2)."""
-    from wkin.response.intrinsic import G_SPIN
+    from wkin.units import G_SPIN
     model = random_model(seed=3, nw=4, spin=True)
     write_tb(tmp_path / "s_tb.dat", model)
     system = wb.system.System_R.from_tb_dat(tb_file=str(tmp_path / "s_tb.dat"), berry=True)
     system.set_R_mat("SS", model.S_R.transpose(0, 2, 3, 1))
     ref = _wb_run(system, {"k": wb.calculators.static.GME_spin_FermiSurf(Efermi=EF)})["k"]
-    r = integrate(model, ["gme_spin"], Occupations(mu=EF), NK).values["gme_spin"]
+    r = integrate(model, observables(["gme_spin"]), Occupations(mu=EF), NK).values["gme_spin"]
     assert _rel(r * 2 / G_SPIN, ref) < 1e-6
 
 
@@ -109,7 +111,7 @@ def test_model_from_wannierberri_system(pair):
     """TightBindingModel.from_wannierberri (convention I → II) reproduces the model read from the file."""
     model, system = pair
     m2 = TightBindingModel.from_wannierberri(system)
-    a = integrate(model, ["ahc", "gme_orb"], Occupations(mu=EF[::10]), (5, 5, 5)).values
-    b = integrate(m2, ["ahc", "gme_orb"], Occupations(mu=EF[::10]), (5, 5, 5)).values
+    a = integrate(model, observables(["ahc", "gme_orb"]), Occupations(mu=EF[::10]), (5, 5, 5)).values
+    b = integrate(m2, observables(["ahc", "gme_orb"]), Occupations(mu=EF[::10]), (5, 5, 5)).values
     for key in a:
         assert _rel(b[key], a[key]) < 1e-10

@@ -10,6 +10,11 @@ Units: energies eV; band velocity :math:`\partial\epsilon/\partial k` in eV·Å
 curvature Å²; orbital moment in eV·Å² (multiply by e/ħ for A·m², see
 :func:`orbital_moment`); spin as Pauli-matrix expectation values (no ħ/2).
 
+This module owns every eigen-solve of the package (:func:`eigh`, :func:`eigvalsh`): the full band
+batches (:func:`solve`), the light Fermi-surface states (:func:`band_states`, H and ∂H only), band
+energies at k-points (:func:`energies`) and on whole FFT grids (:func:`energies_grid`), and the band
+window (:func:`band_window`).
+
 Degenerate bands: pairs with :math:`|\epsilon_n-\epsilon_m|` below
 ``degen_thresh`` form a degenerate group. Inside a group the sum-over-states
 denominators are not defined; those pairs are dropped from :math:`D_{nm}`
@@ -25,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import CYCLIC, TightBindingModel
+from . import parallel
+from .model import CYCLIC, Model
 
 #: default threshold (eV) below which two levels are treated as degenerate
 DEGEN_THRESH = 1e-4
@@ -280,7 +286,70 @@ class BandBatch:
         return np.real(np.einsum("kanm,kbmn->knab", Vg, X))
 
 
-def solve(model: TightBindingModel, k_red, degen_thresh=DEGEN_THRESH) -> BandBatch:
+def eigh(H):
+    """Eigenvalues (ascending, eV) and eigenvectors (columns) of the Hermitian part of a stack H (nk, nw, nw)."""
+    return np.linalg.eigh(0.5 * (H + H.conj().transpose(0, 2, 1)))
+
+
+def eigvalsh(H):
+    """Eigenvalues (ascending) of the Hermitian part of a stack H (nk, nw, nw)."""
+    return np.linalg.eigvalsh(0.5 * (H + H.conj().transpose(0, 2, 1)))
+
+
+@dataclass
+class Energies:
+    """Band energies only (nk, nb) eV at reduced k (nk, 3): what energy-only integrands need."""
+
+    k: np.ndarray
+    energies: np.ndarray
+
+
+def energies(model: Model, k_red) -> np.ndarray:
+    """Band energies (nk, nw) in eV at a batch of k (eigenvalues of H only)."""
+    return eigvalsh(model.hamiltonian(np.atleast_2d(np.asarray(k_red, float))))
+
+
+def energies_grid(model: Model, grid, shift=(0.0, 0.0, 0.0)) -> np.ndarray:
+    """Band energies on the whole uniform grid, (N1, N2, N3, nw) eV (FFT of H only).
+
+    Under MPI each rank diagonalises its share of the FFT blocks; the grid is then
+    assembled on every rank.
+    """
+    grid = np.array(grid, int)
+    nw = model.num_wann
+    _, blocks = model.grid_blocks(grid, None, nw * nw)
+    idx, E = [], []
+    for k, H in model.hamiltonian_grid(grid, shift, blocks[parallel.my_slice(len(blocks))]):
+        idx.append(np.rint(k * grid - np.asarray(shift, float)).astype(int) % grid)
+        E.append(eigvalsh(H))
+    idx = parallel.gather_concat(np.concatenate(idx) if idx else np.zeros((0, 3), int))
+    E = parallel.gather_concat(np.concatenate(E) if E else np.zeros((0, nw)))
+    out = np.empty(tuple(grid) + (nw,))
+    out[idx[:, 0], idx[:, 1], idx[:, 2]] = E
+    return out
+
+
+def band_window(model: Model, grid=(8, 8, 8)):
+    """Lowest and highest band energy (eV) on a coarse Γ-shifted grid, the range Fermi energies may take."""
+    g = np.asarray(grid, int)
+    i = np.stack(np.meshgrid(*[np.arange(n) for n in g], indexing="ij"), -1).reshape(-1, 3)
+    E = energies(model, (i + 0.5) / g)
+    return float(E.min()), float(E.max())
+
+
+def band_states(model: Model, k_red, band, degen_thresh=DEGEN_THRESH):
+    """One band per k from H and ∂H only: energy (n,), velocity ∂ε/∂k (n, 3) eV·Å, eigenvector (n, nw),
+    and whether the level is degenerate (n,) bool — the light path of Fermi-surface states."""
+    H, dH = model.fourier_velocity(k_red)
+    e, U = eigh(H)
+    r = np.arange(len(band))
+    u = U[r, :, band]
+    velocity = np.real(np.einsum("ki,kaij,kj->ka", u.conj(), dH, u))
+    degenerate = np.sum(np.abs(e - e[r, band][:, None]) <= degen_thresh, axis=1) > 1
+    return e[r, band], velocity, u, degenerate
+
+
+def solve(model: Model, k_red, degen_thresh=DEGEN_THRESH) -> BandBatch:
     """Diagonalise H(k) at a batch of reduced k and rotate all matrices (vectorized)."""
     k_red = np.atleast_2d(np.asarray(k_red, float))
     return solve_fourier(k_red, model.fourier(k_red), degen_thresh)
@@ -288,8 +357,7 @@ def solve(model: TightBindingModel, k_red, degen_thresh=DEGEN_THRESH) -> BandBat
 
 def solve_fourier(k_red, F, degen_thresh=DEGEN_THRESH) -> BandBatch:
     """Band quantities from Wannier-gauge matrices ``F`` (as returned by ``TightBindingModel.fourier``)."""
-    H = F["H"]
-    E, U = np.linalg.eigh(0.5 * (H + H.conj().transpose(0, 2, 1)))
+    E, U = eigh(F["H"])
     return from_eigenvectors(k_red, F, E, U, degen_thresh)
 
 

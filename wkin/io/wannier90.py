@@ -60,7 +60,7 @@ class Wannier90FormatError(ValueError):
 
 
 # ---------------------------------------------------------------------------- file access
-def _resolve(path):
+def resolve(path):
     """``path`` if it exists, else ``path + '.gz'`` if that exists, else None."""
     path = os.fspath(path)
     for p in (path, path + ".gz"):
@@ -70,7 +70,7 @@ def _resolve(path):
 
 
 def _read_bytes(path):
-    real = _resolve(path)
+    real = resolve(path)
     if real is None:
         raise FileNotFoundError(f"neither {os.fspath(path)} nor {os.fspath(path)}.gz exists")
     try:
@@ -982,14 +982,14 @@ def load_model_data(seedname, use_ws_distance=True):
     name = os.path.basename(seedname)
     tb_path, hr_path = seedname + "_tb.dat", seedname + "_hr.dat"
     win_path = seedname + ".win"
-    win = read_win(win_path) if _resolve(win_path) else None
+    win = read_win(win_path) if resolve(win_path) else None
     A_R = None
     ndeg_A = None
-    if _resolve(tb_path):
+    if resolve(tb_path):
         d = read_tb(tb_path)
         lattice, R, ndegen, H_R, A_R = d["lattice"], d["R"], d["ndegen"], d["H_R"], d["A_R"]
         ndeg_A = ndegen
-    elif _resolve(hr_path):
+    elif resolve(hr_path):
         d = read_hr(hr_path)
         R, ndegen, H_R = d["R"], d["ndegen"], d["H_R"]
         if win is None or win["lattice"] is None:
@@ -997,21 +997,21 @@ def load_model_data(seedname, use_ws_distance=True):
                                     "'unit_cell_cart' block (or use seedname_tb.dat)")
         lattice = win["lattice"]
         r_path = seedname + "_r.dat"
-        if _resolve(r_path):
+        if resolve(r_path):
             dr = read_r(r_path)
-            real = _resolve(r_path)
+            real = resolve(r_path)
             if dr["num_wann"] != H_R.shape[1]:
                 raise Wannier90FormatError(real, 2, f"expected num_wann = {H_R.shape[1]} as in "
-                                                    f"{_resolve(hr_path)}, got {dr['num_wann']}")
+                                                    f"{resolve(hr_path)}, got {dr['num_wann']}")
             index = {tuple(r): i for i, r in enumerate(dr["R"].tolist())}
             try:
                 perm = np.array([index[tuple(r)] for r in R.tolist()])
             except KeyError as err:
-                raise Wannier90FormatError(real, None, f"R-vector {err.args[0]} of {_resolve(hr_path)} "
+                raise Wannier90FormatError(real, None, f"R-vector {err.args[0]} of {resolve(hr_path)} "
                                                        "is missing") from None
             if len(dr["R"]) != len(R):
                 raise Wannier90FormatError(real, 3, f"expected nrpts = {len(R)} as in "
-                                                    f"{_resolve(hr_path)}, got {len(dr['R'])}")
+                                                    f"{resolve(hr_path)}, got {len(dr['R'])}")
             A_R = dr["A_R"][perm]
             ndeg_A = ndegen if dr["ndegen"] is None else dr["ndegen"][perm]
     else:
@@ -1021,10 +1021,10 @@ def load_model_data(seedname, use_ws_distance=True):
 
     centres = None
     xyz_path = seedname + "_centres.xyz"
-    if _resolve(xyz_path):
+    if resolve(xyz_path):
         centres, _ = read_centres(xyz_path)
         if centres.shape[0] != nw:
-            raise Wannier90FormatError(_resolve(xyz_path), None,
+            raise Wannier90FormatError(resolve(xyz_path), None,
                                        f"expected {nw} Wannier centres ('X' lines), got {centres.shape[0]}")
     elif A_R is not None:
         i0 = np.flatnonzero(np.all(R == 0, axis=1))
@@ -1032,7 +1032,7 @@ def load_model_data(seedname, use_ws_distance=True):
             centres = np.real(np.diagonal(A_R[i0[0]], axis1=1, axis2=2)).T / ndeg_A[i0[0]]
 
     ws_path = seedname + "_wsvec.dat"
-    if use_ws_distance and _resolve(ws_path):
+    if use_ws_distance and resolve(ws_path):
         keys, ndeg, T, _ = _read_wsvec_arrays(ws_path)
         try:
             if A_R is None:
@@ -1044,7 +1044,7 @@ def load_model_data(seedname, use_ws_distance=True):
                 R_new, X = apply_ws_distance(R, ndegen, X, (keys, ndeg, T))
                 H_new, A_R = X[:, 0], X[:, 1:]
         except ValueError as err:
-            raise Wannier90FormatError(_resolve(ws_path), None, f"inconsistent with the Hamiltonian: {err}") from None
+            raise Wannier90FormatError(resolve(ws_path), None, f"inconsistent with the Hamiltonian: {err}") from None
         R, H_R = R_new, H_new
     else:
         H_R = H_R / ndegen[:, None, None]
@@ -1063,13 +1063,13 @@ def plain_copies(seedname, extensions, directory, required=()):
     there), so the returned seed lies in ``directory``. A missing ``required`` extension raises
     FileNotFoundError naming it.
     """
-    missing = [ext for ext in required if _resolve(seedname + ext) is None]
+    missing = [ext for ext in required if resolve(seedname + ext) is None]
     if missing:
         raise FileNotFoundError(f"{seedname}: needs {', '.join(seedname + e for e in required)}; "
                                 f"missing {', '.join(seedname + e for e in missing)}")
     seed = os.path.join(directory, os.path.basename(seedname))
     for ext in extensions:
-        src = _resolve(seedname + ext)
+        src = resolve(seedname + ext)
         if src is None:
             continue
         if src.endswith(".gz"):
@@ -1087,7 +1087,7 @@ def fortran_formatted(path):
     An unformatted Fortran file starts with a 4-byte record length, which contains NUL bytes for
     any record shorter than 16 MiB; a formatted one starts with a printable header line.
     """
-    real = _resolve(path)
+    real = resolve(path)
     if real is None:
         raise FileNotFoundError(f"neither {os.fspath(path)} nor {os.fspath(path)}.gz exists")
     opener = gzip.open if real.endswith(".gz") else open

@@ -10,7 +10,7 @@ T = 0, scalar Gaussian disorder in the Born approximation:
         +\sum\tfrac{ie}{\hbar}[\mathcal T[A],\mathbf E\cdot\mathcal R']^{mm}n_{FD}
         +\sum n^{(-1)}\,\mathcal P\mathcal K(\mathcal T[A]) .
 
-With the exact Boltzmann solution :math:`n^{(-1)}=-e\mathbf E\cdot\Lambda` (:mod:`wkin.collision`,
+With the exact Boltzmann solution :math:`n^{(-1)}=-e\mathbf E\cdot\Lambda` (:mod:`wkin.kinetic.collision`,
 :math:`L\Lambda=\mathbf v`, L = J_0 on the shell) and, for any drive X,
 :math:`\Lambda^X=L^{-1}X`, the Fermi-surface pieces per unit field :math:`E_b` are
 (weights w per volume; :math:`\boldsymbol\beta=\mathcal P\mathcal K(\mathcal R')`, Eq. 47):
@@ -26,7 +26,11 @@ With the exact Boltzmann solution :math:`n^{(-1)}=-e\mathbf E\cdot\Lambda` (:mod
 - ``skew_third_order``: conventional skew scattering from the third disorder cumulant
   :math:`u_1^3` (spec seed-002 §2.2–2.5; Sinitsyn et al., PRB 75, 045315 (2007)), first order in
   :math:`u_1^3`: :math:`-e\sum_iw_iA_{a,i}\Lambda^{sk3}_{b,i}`, :math:`\Lambda^{sk3}=L^{-1}K^A\Lambda`
-  (:meth:`wkin.collision.CollisionOperator.skew_in_scattering`); ∝ :math:`u_1^3/u_0^4`, zero for Gaussian disorder.
+  (:meth:`wkin.kinetic.collision.CollisionOperator.skew_in_scattering`); ∝ :math:`u_1^3/u_0^4`, zero for Gaussian disorder.
+
+All pieces of a shell are computed on one :class:`wkin.kinetic.shells.FermiShell` (built with
+``interband=True``), whose mean free paths :math:`\Lambda=L^{-1}\mathbf v` the Boltzmann conductivity
+of the same run shares.
 
 The current is :math:`\mathbf j=-e\langle\mathbf v\rangle`, so
 :math:`\sigma_{ab}=-e\langle v_a\rangle/E_b` in S/m; the spin density is
@@ -42,13 +46,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.constants import elementary_charge as E_CHARGE
 
-from .. import fermi, parallel
+from .. import parallel
 from ..bands import DEGEN_THRESH, solve
-from ..collision import CollisionOperator, shell_states
-from ..disorder import HBAR_EVS
-from .boltzmann import VELOCITY_SI, WEIGHT_SI
+from ..kinetic.shells import ShellBuilder
+from ..kspace.fermi_surface import FermiSurfaceError
+from ..kspace.fermi_surface import sampler as shell_sampler
+from ..units import E_CHARGE, HBAR_EVS, WEIGHT_SI
+
+#: per observable: the HDF5 group and the public names of its pieces
+GROUPS = {"velocity": ("ahe_extrinsic", {"drude": "drude", "extrinsic": "extrinsic_velocity"}),
+          "spin": ("spin_density", {"drude": "edelstein", "extrinsic": "extrinsic"})}
+#: the pieces whose sum is ``total`` (the skew halves and ``omitted_term`` are diagnostics)
+MAIN_PIECES = {"ahe_extrinsic": ("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew", "skew_third_order"),
+               "spin_density": ("edelstein", "intrinsic", "extrinsic", "side_jump", "skew", "skew_third_order")}
+
 
 @dataclass
 class ShellResponse:
@@ -65,27 +77,24 @@ def _pair_sum(w, x, y):
     return WEIGHT_SI * parallel.sum_over_ranks(np.einsum("i,ia,ib->ab", w, x, y))
 
 
-def response_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), energies=None, observables=("velocity",),
-                   skew=True, companion_step=0.1, degen_thresh=DEGEN_THRESH):
-    """All Fermi-surface pieces for the given observables ("velocity", "spin") on the shell at μ."""
-    if "spin" in observables and not model.has_spin:
-        raise ValueError("spin response needs spin matrices: the model has none ([model] spin = true)")
-    fs = fermi.fermi_surface(model, mu, grid, shift, energies=energies)
-    if len(fs.k) == 0:
-        raise fermi.FermiSurfaceError(f"no Fermi surface at mu = {mu:.4f} eV (in a gap or outside the bands)")
-    st = shell_states(model, fs, degen_thresh, interband=True)
-    op = CollisionOperator(st, disorder, model)
-    w = st.weight
-    v = st.velocity * VELOCITY_SI
-    lam = op.solve(v)
-    beta = op.project_diagonal(st.xi_connection) * 1e-10  # Å/s → m/s
-    lam_beta = op.solve(beta)
+def shell_pieces(shell, builder, observables=("velocity",), skew=True, companion_step=0.1):
+    """All Fermi-surface pieces for the observables ("velocity", "spin") on one shell (module docstring).
+
+    ``shell``: a :class:`wkin.kinetic.shells.FermiShell` built with ``interband=True`` carrying the
+    observables; ``builder``: its :class:`wkin.kinetic.shells.ShellBuilder` (companion shells of the skew term).
+    """
+    op = shell.operator
+    w = shell.weight
+    v = shell.observables["velocity"]
+    lam = shell.mean_free_path("velocity")
+    beta = op.project_diagonal(shell.interband_vectors["velocity"])  # m/s
+    lam_beta = shell.solve(beta)
     # non-Gaussian skew scattering, first order in u1³: (L − K^A)Λ = v → Λ^sk3 = L⁻¹K^AΛ
-    lam_sk3 = op.solve(op.skew_in_scattering(lam)) if op.kappa3 else np.zeros_like(lam)
+    lam_sk3 = shell.solve(op.skew_in_scattering(lam)) if op.kappa3 else np.zeros_like(lam)
     per_obs = {"velocity": (v, beta)}
-    if "spin" in observables:
-        per_obs["spin"] = (st.spin, op.project_diagonal(st.xi_spin))  # γ = PK(T[s]), dimensionless
-    out = ShellResponse(mu=mu, n_states=int(parallel.sum_over_ranks(np.array([len(w)]))[0]))
+    if "spin" in observables:  # γ = PK(T[s]), dimensionless
+        per_obs["spin"] = (shell.observables["spin"], op.project_diagonal(shell.interband_vectors["spin"]))
+    out = ShellResponse(mu=shell.mu, n_states=int(parallel.sum_over_ranks(np.array([len(w)]))[0]))
     e = E_CHARGE
     drives = {}
     for name in observables:
@@ -95,8 +104,7 @@ def response_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), energies=No
                             "skew_third_order": -e * _pair_sum(w, A, lam_sk3)}
         drives[name] = A
     if skew:
-        sheet, comp, nshell = skew_scattering(model, disorder, st, op, lam, drives, grid, shift, energies,
-                                              companion_step, degen_thresh)
+        sheet, comp, nshell = skew_scattering(shell, builder, drives, companion_step)
         out.n_companion_shells = nshell
         for name in observables:
             p = out.pieces[name]
@@ -106,6 +114,14 @@ def response_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), energies=No
         if name == "velocity":
             out.pieces[name] = {k: -e * x for k, x in out.pieces[name].items()}
     return out
+
+
+def response_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables=("velocity",), skew=True,
+                   companion_step=0.1, degen_thresh=DEGEN_THRESH):
+    """:func:`shell_pieces` on the shell at μ of a model (tetrahedra on ``grid``, or a continuum model's circle)."""
+    builder = ShellBuilder(model, disorder, shell_sampler(model, grid, shift), observables, interband=True,
+                           degen_thresh=degen_thresh)
+    return shell_pieces(builder.build(mu), builder, observables, skew, companion_step)
 
 
 # ----------------------------------------------------------------------------- skew scattering
@@ -120,13 +136,11 @@ class _ShellMatrices:
     m: dict
 
 
-def _shell_matrices(op, lams):
-    u, w = op.states.c, op.w
-    P = op.P
-    M = {name: [parallel.sum_over_ranks(np.einsum("j,jr,ja,jb->rab", w, lam, u[:, b], u[:, b].conj()))
-                for b in op.blocks] for name, lam in lams.items()}
-    m = {name: parallel.sum_over_ranks(op.phi.T @ (w[:, None] * lam)).T for name, lam in lams.items()}
-    return _ShellMatrices(energy=op.states.mu, P=P, M=M, p=op.p, m=m)
+def _shell_matrices(shell, lams):
+    op = shell.operator
+    return _ShellMatrices(energy=shell.mu, P=op.shell_projectors,
+                          M={name: op.weighted_projectors(lam) for name, lam in lams.items()},
+                          p=op.rate_features, m={name: op.feature_sums(lam).T for name, lam in lams.items()})
 
 
 def _bracket(shells, E):
@@ -186,15 +200,15 @@ def _companion_grid(lo, hi, step, mu=None):
     return np.unique(np.concatenate(parts))
 
 
-def _energy_shells(model, disorder, state_energies, step, grid, shift, energies, drives, degen_thresh, mu=None):
+def _energy_shells(builder, state_energies, step, drives, mu=None):
     """Shell matrices (:class:`_ShellMatrices`) on an energy grid covering ``state_energies`` of all ranks.
 
     Grid :func:`_companion_grid` (``step`` uniform, or graded around ``mu``) between the global extremes (one
-    shell when they coincide); a continuum model (exact shell quadrature) gets one exact shell per distinct
-    energy instead.
+    shell when they coincide); an exact sampler (a continuum model's quadrature) gets one exact shell per
+    distinct energy instead. The shells carry the drives alone (no interband data).
     """
     e = np.asarray(state_energies, float)
-    if hasattr(model, "shell_quadrature"):
+    if builder.sampler.exact:
         grid_E = np.unique(np.round(parallel.gather_concat(e[:, None])[:, 0], 12))
     else:
         bounds = parallel.gather_concat(np.array([[e.min(), e.max()]]) if e.size else np.zeros((0, 2)))
@@ -202,17 +216,14 @@ def _energy_shells(model, disorder, state_energies, step, grid, shift, energies,
             return []
         lo, hi = bounds[:, 0].min(), bounds[:, 1].max()
         grid_E = _companion_grid(lo, hi, step, mu)
+    light = builder.with_needs(observables=tuple(drives), interband=False)
     shells = []
     for energy in grid_E:
-        fs = fermi.fermi_surface(model, energy, grid, shift, energies=energies)
-        if len(fs.k) == 0:
+        try:
+            sh = light.build(energy)
+        except FermiSurfaceError:
             continue
-        st_e = shell_states(model, fs, degen_thresh, interband="spin" in drives)
-        op_e = CollisionOperator(st_e, disorder, model)
-        lams = {"velocity": op_e.solve(st_e.velocity * VELOCITY_SI)}
-        if "spin" in drives:
-            lams["spin"] = op_e.solve(st_e.spin)
-        shells.append(_shell_matrices(op_e, lams))
+        shells.append(_shell_matrices(sh, {name: sh.mean_free_path(name) for name in drives}))
     return shells
 
 
@@ -258,8 +269,7 @@ def _source_sum(kappa, blocks, disorder, shells, E_t, u_t, xi_t, A_t, W_t):
     return out
 
 
-def skew_scattering(model, disorder, st, op, lam, drives, grid, shift=(0.0, 0.0, 0.0), energies=None,
-                    companion_step=0.1, degen_thresh=DEGEN_THRESH, chunk=2048):
+def skew_scattering(shell, builder, drives, companion_step=0.1, chunk=2048):
     r"""Skew-scattering pieces ⟨A⟩^sk per unit field, split into Fermi sheet and companion shells.
 
     Spec seed-000 §2.6–2.7 and §3 step 8, T = 0, :math:`n^{(-1)}=-e\mathbf E\cdot\Lambda`:
@@ -289,40 +299,36 @@ def skew_scattering(model, disorder, st, op, lam, drives, grid, shift=(0.0, 0.0,
     companion state is evaluated exactly from its shell's factorized solution,
     :math:`\Lambda^A_t=\tau_t(A_t+\kappa\phi_t\cdot m^A(E_t))`.
 
-    Returns (sheet, companion, n_companion_shells) with ``sheet[name]`` (3, 3) per observable.
+    ``shell``: built with ``interband=True`` (every band at its points: :attr:`FermiShell.bands`);
+    ``drives``: {observable name: its values on the shell}. Returns (sheet, companion, n_companion_shells)
+    with ``sheet[name]`` (3, 3) per observable.
     """
+    op = shell.operator
     kappa, blocks = op.kappa, op.blocks
-    w, u = st.weight, st.c
-    lams_here = {"velocity": lam}
-    for name, A in drives.items():
-        if name != "velocity":
-            lams_here[name] = op.solve(A)
-    here = _shell_matrices(op, lams_here)
+    w, u = shell.weight, shell.states.c
+    lam = shell.mean_free_path("velocity")
+    lams_here = {name: shell.mean_free_path(name) for name in drives}
+    here = _shell_matrices(shell, lams_here)
+    bands = shell.bands
     parts = []
-    for i in range(0, len(st.k), chunk):
+    for i in range(0, len(w), chunk):
         sl = slice(i, i + chunk)
-        bb = solve(model, st.k[sl], degen_thresh)
-        n = st.band[sl]
-        r = np.arange(len(n))
-        U, E = bb.U, bb.energies
+        U, E, off = bands.U[sl], bands.energies[sl], bands.off[sl]
+        r = np.arange(len(U))
         uf = u[sl]
-        Dp = np.zeros((len(n), 3, E.shape[1]), complex)
+        Dp = np.zeros((len(U), 3, E.shape[1]), complex)
         for bi, blk in enumerate(blocks):
             Pu = np.einsum("ab,nb->na", here.P[bi], uf[:, blk])
             Mu = np.einsum("rab,nb->nra", here.M["velocity"][bi], uf[:, blk])
             vec = lam[sl][:, :, None] * Pu[:, None, :] - Mu  # (n_f P − P_n)|u^f⟩, per field b
             Dp += np.einsum("nia,nfi->nfa", U[:, blk, :].conj(), vec)
         Dp *= -0.5 * kappa
-        off = ~bb.group[r, n]
-        dE = E - E[r, n][:, None]
+        dE = E - E[r, shell.states.band[sl]][:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             S = np.where(off[:, None, :], HBAR_EVS * Dp / (1j * np.where(off, dE, 1.0))[:, None, :], 0)
-        obs = {"velocity": bb.velocity * VELOCITY_SI}
-        if "spin" in drives:
-            obs["spin"] = bb.spin
-        parts.append((U, E, S, off, obs))
+        parts.append((U, E, S, off, {name: bands.diagonal[name][sl] for name in drives}))
     xi_f = (np.concatenate([np.einsum("nia,nfa->nfi", p[0], p[2]) for p in parts]) if parts
-            else np.zeros((0, 3, model.num_wann), complex))
+            else np.zeros((0, 3, u.shape[1]), complex))
     sheet = {}
     for name in drives:
         P = [np.broadcast_to(x, (len(u),) + x.shape) for x in here.P]
@@ -331,8 +337,7 @@ def skew_scattering(model, disorder, st, op, lam, drives, grid, shift=(0.0, 0.0,
         sheet[name] = parallel.sum_over_ranks(np.einsum("t,tfc->cf", w, t))
     # companion shells
     finite = np.concatenate([p[1][p[3]] for p in parts]) if parts else np.zeros(0)
-    shells = _energy_shells(model, disorder, finite, companion_step, grid, shift, energies, drives, degen_thresh,
-                            mu=st.mu)
+    shells = _energy_shells(builder, finite, companion_step, drives, mu=shell.mu)
     companion = {name: np.zeros((3, 3)) for name in drives}
     start = 0
     for U, E, S, off, obs in parts:
@@ -343,7 +348,7 @@ def skew_scattering(model, disorder, st, op, lam, drives, grid, shift=(0.0, 0.0,
         if len(kk) == 0 or not shells:
             continue
         xi = np.conj(S[kk, :, aa])[:, :, None] * uf[kk][:, None, :]  # S^{fa}|u^f⟩
-        src = _source_sum(kappa, blocks, disorder, shells, E[kk, aa], U[kk, :, aa], xi,
+        src = _source_sum(kappa, blocks, builder.disorder, shells, E[kk, aa], U[kk, :, aa], xi,
                           {name: obs[name][kk, aa] for name in drives}, wi[kk])
         for name in drives:
             companion[name] += src[name]
@@ -354,7 +359,13 @@ def skew_scattering(model, disorder, st, op, lam, drives, grid, shift=(0.0, 0.0,
 
 
 def omitted_term(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables=("velocity",), companion_step=0.1,
-                 degen_thresh=DEGEN_THRESH, energies=None, chunk=2048):
+                 degen_thresh=DEGEN_THRESH):
+    """:func:`omitted_on` for a model's shells (tetrahedra on ``grid``, or a continuum model's exact quadrature)."""
+    builder = ShellBuilder(model, disorder, shell_sampler(model, grid, shift), observables, degen_thresh=degen_thresh)
+    return omitted_on(builder, mu, observables, companion_step)
+
+
+def omitted_on(builder, mu, observables=("velocity",), companion_step=0.1, chunk=2048):
     r"""Diagnostic only: the term :math:`-\mathcal PJ_0(S^{int})` that a literal projection adds to the order-0
     diagonal equation and that the theory (and ``total``) omits (spec seed-000 §2.3, "Omitted term").
 
@@ -366,23 +377,20 @@ def omitted_term(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables=(
     -\langle u|M^A_a|\xi_b\rangle]` with :math:`|\xi^m_b\rangle=\sum_nS^{nm}_b|u_n\rangle` — the companion-shell
     machinery of :func:`skew_scattering` applied to the whole Fermi sea at T = 0. Shells every
     ``companion_step`` eV over the occupied-to-empty energy range (exact shells for continuum models,
-    whose Fermi sea is :meth:`sea_points`). In the inner-energy form the term vanishes for the Dirac model;
-    in this form it is of the order of σ^ext (spec: ≈ 0.043 e²/ħ vs σ^ext_yx = 0.034 e²/ħ at ξ_F = 0.3).
+    whose Fermi sea comes from their exact sampler). In the inner-energy form the term vanishes for the Dirac
+    model; in this form it is of the order of σ^ext (spec: ≈ 0.043 e²/ħ vs σ^ext_yx = 0.034 e²/ħ at ξ_F = 0.3).
 
-    Returns ``{observable: (3, 3)}``: σ_ab in S/m for "velocity", ⟨σ_a⟩/E_b in 1/(V·m²) for "spin".
+    ``builder``: a :class:`wkin.kinetic.shells.ShellBuilder` carrying the observables (its model, disorder,
+    sampler). Returns ``{observable: (3, 3)}``: σ_ab in S/m for "velocity", ⟨σ_a⟩/E_b in 1/(V·m²) for "spin".
     """
-    from ..mesh import uniform
-    if hasattr(model, "sea_points"):
-        k_all, W_all = model.sea_points(mu)
-    else:
-        k_all = uniform(np.asarray(grid, int), shift)
-        W_all = np.full(len(k_all), 1.0 / (len(k_all) * model.cell_volume))
+    model, disorder = builder.model, builder.disorder
+    k_all, W_all = builder.sampler.sea(mu)
     part = parallel.my_slice(len(k_all))
     k_all, W_all = k_all[part], W_all[part]
     kappa, blocks = disorder.kappa, disorder.orbital_blocks(model)
     parts = []
     for i in range(0, len(k_all), chunk):
-        b = solve(model, k_all[i:i + chunk], degen_thresh)
+        b = solve(model, k_all[i:i + chunk], builder.degen_thresh)
         f = (b.energies < mu).astype(float)
         df = f[:, :, None] - f[:, None, :]  # f_n − f_m, [k, n, m]
         dE = b.energies[:, None, :] - b.energies[:, :, None]  # ε_m − ε_n
@@ -392,13 +400,10 @@ def omitted_term(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables=(
         X *= 1e-10  # Å/eV → m/V: S per unit field (V/m)
         kk, mm = np.nonzero(coupled.any(axis=1))
         xi = np.einsum("kin,kbn->kbi", b.U[kk], X[kk, :, :, mm])  # Σ_n S^{nm}_b |u_n⟩, (t, field, nw)
-        obs = {"velocity": b.velocity[kk, mm] * VELOCITY_SI}
-        if "spin" in observables:
-            obs["spin"] = b.spin[kk, mm]
+        obs = {name: builder.observables[name].diagonal(b)[kk, mm] for name in observables}
         parts.append((b.energies[kk, mm], b.U[kk, :, mm], xi, obs, W_all[i:i + chunk][kk]))
     E_t = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
-    shells = _energy_shells(model, disorder, E_t, companion_step, grid, shift, energies, observables, degen_thresh,
-                            mu=mu)
+    shells = _energy_shells(builder, E_t, companion_step, observables, mu=mu)
     out = {name: np.zeros((3, 3)) for name in observables}
     for E, u_t, xi, obs, W in parts:
         if len(E) and shells:
@@ -411,12 +416,31 @@ def omitted_term(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables=(
     return out
 
 
+def named_pieces(response, observables):
+    """{group: {public piece name: (3, 3)}} of a :class:`ShellResponse` (``skew_sheet`` → ``skew_fermi_sheet``)."""
+    out = {}
+    for o in observables:
+        group, rename = GROUPS[o]
+        out[group] = {{"skew_sheet": "skew_fermi_sheet"}.get(piece, rename.get(piece, piece)): value
+                      for piece, value in response.pieces[o].items()}
+    return out
+
+
+def with_totals(groups, intrinsic):
+    """Add the Fermi-sea ``intrinsic`` piece (``intrinsic[group]`` (n_mu, 3, 3), same units) and ``total``."""
+    for group, pieces in groups.items():
+        pieces["intrinsic"] = np.asarray(intrinsic[group])
+        pieces["total"] = sum(pieces[p] for p in MAIN_PIECES[group])
+    return groups
+
+
 def extrinsic_responses(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), spin=False, companion_step=0.1,
                         degen_thresh=DEGEN_THRESH, intrinsic=None, omitted=False):
     r"""Pieces of σ (S/m) and, with ``spin``, of the spin density (1/(V·m²)) for each Fermi energy.
 
+    The computation of the ``ahe_extrinsic`` / ``spin_density`` quantities of a run, as one call.
     ``intrinsic``: dict with the Fermi-sea values per μ, ``ahc`` (S/cm, converted here) and
-    ``spin_intrinsic`` (from :func:`wkin.integrate.integrate` on the uniform mesh).
+    ``spin_intrinsic`` (from :func:`wkin.kspace.integrate.integrate` on the uniform mesh); missing ones are 0.
     Returns ``{"ahe_extrinsic": {piece: (n_mu, 3, 3)}, "spin_density": {...}}`` with the
     public piece names (``drude, intrinsic, extrinsic_velocity, side_jump, skew, skew_third_order, total``
     and ``edelstein, intrinsic, extrinsic, side_jump, skew, skew_third_order, total``) plus the skew diagnostics
@@ -424,33 +448,24 @@ def extrinsic_responses(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), spin=F
     the diagnostic ``omitted_term`` (:func:`omitted_term`, not part of ``total``) is added to each group.
     """
     mu = np.atleast_1d(np.asarray(mu, float))
-    energies = model.energies_grid(grid, shift)
     obs = ("velocity", "spin") if spin else ("velocity",)
-    names = {"velocity": ("ahe_extrinsic", {"drude": "drude", "extrinsic": "extrinsic_velocity"}),
-             "spin": ("spin_density", {"drude": "edelstein", "extrinsic": "extrinsic"})}
-    out = {names[o][0]: {} for o in obs}
+    builder = ShellBuilder(model, disorder, shell_sampler(model, grid, shift), obs, interband=True,
+                           degen_thresh=degen_thresh)
+    out = {GROUPS[o][0]: {} for o in obs}
     for i, m in enumerate(mu):
-        r = response_shell(model, disorder, m, grid, shift, energies, obs, True, companion_step, degen_thresh)
-        for o in obs:
-            group, rename = names[o]
-            for piece, value in r.pieces[o].items():
-                key = {"skew_sheet": "skew_fermi_sheet"}.get(piece, rename.get(piece, piece))
-                out[group].setdefault(key, np.zeros((len(mu), 3, 3)))[i] = value
+        groups = named_pieces(shell_pieces(builder.build(m), builder, obs, True, companion_step), obs)
         if omitted:
-            om = omitted_term(model, disorder, m, grid, shift, obs, companion_step, degen_thresh, energies)
+            om = omitted_on(builder, m, obs, companion_step)
             for o in obs:
-                out[names[o][0]].setdefault("omitted_term", np.zeros((len(mu), 3, 3)))[i] = om[o]
+                groups[GROUPS[o][0]]["omitted_term"] = om[o]
+        for group, pieces in groups.items():
+            for piece, value in pieces.items():
+                out[group].setdefault(piece, np.zeros((len(mu), 3, 3)))[i] = value
     intrinsic = intrinsic or {}
-    if "ahe_extrinsic" in out:
-        out["ahe_extrinsic"]["intrinsic"] = 100.0 * np.asarray(intrinsic["ahc"]) if "ahc" in intrinsic \
-            else np.zeros((len(mu), 3, 3))
-    if "spin_density" in out:
-        out["spin_density"]["intrinsic"] = np.asarray(intrinsic.get("spin_intrinsic", np.zeros((len(mu), 3, 3))))
-    main = {"ahe_extrinsic": ("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew", "skew_third_order"),
-            "spin_density": ("edelstein", "intrinsic", "extrinsic", "side_jump", "skew", "skew_third_order")}
-    for group, pieces in out.items():
-        pieces["total"] = sum(pieces[p] for p in main[group])
-    return out
+    zero = np.zeros((len(mu), 3, 3))
+    sea = {"ahe_extrinsic": 100.0 * np.asarray(intrinsic["ahc"]) if "ahc" in intrinsic else zero,
+           "spin_density": np.asarray(intrinsic.get("spin_intrinsic", zero))}
+    return with_totals(out, sea)
 
 
 def spin_orbit_torque(spin_density, exchange, axis):
@@ -463,3 +478,34 @@ def spin_orbit_torque(spin_density, exchange, axis):
     m = np.asarray(axis, float)
     m = m / np.linalg.norm(m)
     return exchange * E_CHARGE * np.cross(m[None, :, None], spin_density, axisa=1, axisb=1, axisc=1)
+
+
+# ----------------------------------------------------------------------------- kinetic quantities of a run
+def _groups_on(shell, ctx):
+    """The extrinsic pieces of every requested observable on this shell (computed once, shared by
+    ``ahe_extrinsic``, ``spin_density`` and ``spin_orbit_torque``), with ``omitted_term`` when asked for."""
+    def compute():
+        obs = ctx.extrinsic_observables
+        groups = named_pieces(shell_pieces(shell, ctx.builder, obs, True, ctx.disorder.companion_step), obs)
+        if ctx.disorder.omitted_term:
+            om = omitted_on(ctx.builder, shell.mu, obs, ctx.disorder.companion_step)
+            for o in obs:
+                groups[GROUPS[o][0]]["omitted_term"] = om[o]
+        return groups
+    return shell.memo("extrinsic", compute)
+
+
+def hall_pieces(shell, ctx):
+    """``ahe_extrinsic`` on one shell: σ pieces in S/m (module docstring)."""
+    return _groups_on(shell, ctx)["ahe_extrinsic"]
+
+
+def spin_pieces(shell, ctx):
+    """``spin_density`` on one shell: ⟨σ_a⟩/E_b pieces in 1/(V·m²)."""
+    return _groups_on(shell, ctx)["spin_density"]
+
+
+def torque_pieces(shell, ctx):
+    """``spin_orbit_torque`` on one shell: :func:`spin_orbit_torque` of each spin-density piece (C/m²)."""
+    return {p: spin_orbit_torque(v[None], ctx.torque.exchange, ctx.torque.axis)[0]
+            for p, v in _groups_on(shell, ctx)["spin_density"].items()}

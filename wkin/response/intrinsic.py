@@ -1,4 +1,4 @@
-r"""Intrinsic and constant-relaxation-time responses as Brillouin-zone integrals.
+r"""Band integrands of the intrinsic and constant-relaxation-time responses (Brillouin-zone integrals).
 
 Every observable here has the form
 
@@ -9,7 +9,9 @@ Every observable here has the form
 
 i.e. :math:`c\int\! d^3k/(2\pi)^3\sum_n g\,F_n`, with ``g`` the occupation
 f (Fermi sea) or :math:`-\partial f/\partial\epsilon` (Fermi surface, see
-:mod:`wkin.fermi`). In the table :math:`v_n=\hbar^{-1}\partial\epsilon_n/\partial\mathbf k`
+:mod:`wkin.kspace.occupations`). The functions below give :math:`F_n` for a
+:class:`wkin.bands.BandBatch` (shape (nk, nb, ...)) and the constants c; the registry
+(:mod:`wkin.quantities`) pairs them with occupations, units and tensor kinds. In the table :math:`v_n=\hbar^{-1}\partial\epsilon_n/\partial\mathbf k`
 is the group velocity; the code works with :math:`\partial\epsilon/\partial k` in eV·Å
 and puts the ħ into the prefactor. Electron charge is −e (e > 0); :math:`\sigma_{ab}=j_a/E_b`.
 
@@ -39,83 +41,67 @@ Lopez, Vanderbilt, Thonhauser, Souza, PRB 85, 014435 (2012), see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
-from scipy.constants import elementary_charge as E_CHARGE, hbar as HBAR, physical_constants
+
+from ..units import E_CHARGE, G_SPIN, HBAR, LEVI_CIVITA, MU_B
+
+#: σ_ab = c ∫ Σ f ε_abγ Ω_γ: −e²/ħ, Ω/V_cell in Å⁻¹ → cm⁻¹ (S/cm)
+AHC_PREFACTOR = -E_CHARGE**2 / HBAR * 1e8
+#: K = c ∫ Σ (−f′) ∂_aε m_b with m^orb = (e/ħ) m̃ (m̃ in eV·Å²): e²/ħ (A)
+GME_ORB_PREFACTOR = E_CHARGE**2 / HBAR
+#: K = c ∫ Σ (−f′) ∂_aε ⟨σ_b⟩ with m^spin = −(g_s/2) μ_B σ: Å⁻² → m⁻² (A)
+GME_SPIN_PREFACTOR = -0.5 * G_SPIN * MU_B * 1e20
+#: e·(Å/eV) per state = 1e-10 m/V; per Å³ cell volume → 1/(V·m²)
+SPIN_INTRINSIC_PREFACTOR = 1e20
 
 
-MU_B = physical_constants["Bohr magneton"][0]
-#: electron spin g-factor magnitude (CODATA), |g_s| = 2.00231930436
-G_SPIN = -physical_constants["electron g factor"][0]
-
-LEVI_CIVITA = np.zeros((3, 3, 3))
-for _a, _b, _c in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
-    LEVI_CIVITA[_a, _b, _c], LEVI_CIVITA[_b, _a, _c] = 1.0, -1.0
+def ohmic_prefactor(tau_fs):
+    """σ_ab = c ∫ Σ (−f′) ∂_aε ∂_bε: e³ τ/ħ² (one e converts eV → J), τ in fs, per Å → per cm (S/cm)."""
+    return E_CHARGE**3 * tau_fs * 1e-15 / HBAR**2 * 1e8
 
 
-@dataclass(frozen=True)
-class Observable:
-    """A Brillouin-zone integral: band integrand, occupation kind, prefactor and units."""
-
-    name: str
-    kind: str  # "sea" or "surface"
-    integrand: Callable  # BandBatch -> array  # (nk, nb, *shape)
-    shape: tuple
-    units: str
-    per_volume: bool
-    description: str
-    prefactor: Callable[[dict], float]
-    axis: tuple | None = None  # (name, values, units) of an extra axis after the Fermi energy, e.g. frequency
-    energies_only: bool = False  # the integrand needs the band energies only (no eigenvectors, no derivatives)
+def hall_curvature(b):
+    """ε_abγ Ω_nγ (nk, nb, 3, 3) Å², so that σ_ab = −(e²/ħ) ∫ Σ f ε_abγ Ω_γ."""
+    return np.einsum("abg,kng->knab", LEVI_CIVITA, b.berry_curvature)
 
 
-OBSERVABLES = {
-    "ahc": Observable(
-        "ahc", "sea", lambda b: np.einsum("abg,kng->knab", LEVI_CIVITA, b.berry_curvature), (3, 3),
-        "S/cm", True, "anomalous Hall conductivity sigma_ab = j_a/E_b (Fermi sea, intrinsic)",
-        lambda p: -E_CHARGE**2 / HBAR * 1e8),
-    "ohmic": Observable(
-        "ohmic", "surface", lambda b: b.velocity_traced(), (3, 3),
-        "S/cm", True, "Ohmic conductivity sigma_ab with constant relaxation time tau",
-        lambda p: E_CHARGE**3 * p["tau_fs"] * 1e-15 / HBAR**2 * 1e8),
-    "berry_dipole": Observable(
-        "berry_dipole", "surface", lambda b: b.velocity_traced(b.berry_curvature_matrix), (3, 3),
-        "dimensionless", True, "Berry-curvature dipole D_ab = int f d_a Omega_b",
-        lambda p: 1.0),
-    "gme_orb": Observable(
-        "gme_orb", "surface", lambda b: b.velocity_traced(b.orbital_moment_matrix), (3, 3),
-        "A", True, "gyrotropic magnetoelectric tensor K_ab, orbital part",
-        lambda p: E_CHARGE**2 / HBAR),
-    "gme_orb_full": Observable(
-        "gme_orb_full", "surface", lambda b: b.velocity_traced(b.orbital_moment_full_matrix), (3, 3),
-        "A", True, "gyrotropic magnetoelectric tensor K_ab, orbital part with the complete orbital moment "
-        "(needs B(R), C(R): TightBindingModel.from_wannier90(..., orbital=True))",
-        lambda p: E_CHARGE**2 / HBAR),
-    "gme_spin": Observable(
-        "gme_spin", "surface", lambda b: b.velocity_traced(b.spin_matrix), (3, 3),
-        "A", True, "gyrotropic magnetoelectric tensor K_ab, spin part (g_s = 2.0023)",
-        lambda p: -0.5 * G_SPIN * MU_B * 1e20),
-    "spin_intrinsic": Observable(
-        "spin_intrinsic", "sea", lambda b: b.interband_commutator(b.spin_operator), (3, 3),
-        "1/(V*m^2)", True, "intrinsic (Fermi-sea) spin density <sigma_a> per unit field E_b, "
-        "spec seed-000 Eq. (57); multiply by hbar/2 for angular momentum",
-        lambda p: 1e20),  # e·(Å/eV) per state = 1e-10 m/V; per Å³ cell volume → 1/(V·m²)
-    "dos": Observable(
-        "dos", "surface", lambda b: np.ones(b.energies.shape), (),
-        "1/(eV*cell)", False, "density of states of the Wannier bands per unit cell",
-        lambda p: 1.0, energies_only=True),
-    "electrons": Observable(
-        "electrons", "sea", lambda b: np.ones(b.energies.shape), (),
-        "1/cell", False, "number of electrons in the Wannier bands below mu, per unit cell",
-        lambda p: 1.0, energies_only=True),
-}
+def velocity_velocity(b):
+    """∂_aε ∂_bε (group-traced at degeneracies), (nk, nb, 3, 3) eV²·Å²."""
+    return b.velocity_traced()
 
 
-def lookup(names):
-    """Observables for a list of names (or :class:`Observable` objects), with a clear error for unknown ones."""
-    unknown = [n for n in names if not isinstance(n, Observable) and n not in OBSERVABLES]
-    if unknown:
-        raise KeyError(f"unknown quantity {unknown[0]!r}; available: {', '.join(OBSERVABLES)}")
-    return [n if isinstance(n, Observable) else OBSERVABLES[n] for n in names]
+def velocity_curvature(b):
+    """∂_aε Ω_b (group-traced), (nk, nb, 3, 3) eV·Å³: the Berry-curvature dipole integrand."""
+    return b.velocity_traced(b.berry_curvature_matrix)
+
+
+def velocity_orbital_moment(b):
+    """∂_aε m̃_b with the "H and A" orbital moment (group-traced), eV²·Å³."""
+    return b.velocity_traced(b.orbital_moment_matrix)
+
+
+def velocity_orbital_moment_full(b):
+    """∂_aε m̃_b with the complete orbital moment (needs B(R), C(R)), eV²·Å³."""
+    return b.velocity_traced(b.orbital_moment_full_matrix)
+
+
+def velocity_spin(b):
+    """∂_aε ⟨σ_b⟩ (group-traced), eV·Å."""
+    return b.velocity_traced(b.spin_matrix)
+
+
+def spin_connection_commutator(b):
+    """i[T[σ_a], R'_b]^{nn} (nk, nb, 3, 3) eV⁻¹·Å: the intrinsic spin response, spec seed-000 Eq. (57)."""
+    return b.interband_commutator(b.spin_operator)
+
+
+def ones(b):
+    """1 per band (nk, nb): the density of states / electron count."""
+    return np.ones(b.energies.shape)
+
+
+def energy_weighted_dipole(b):
+    """ε_n ∂_aε Ω_b (group-traced), eV²·Å³: with :data:`GME_ORB_PREFACTOR` it converts wkin's ``gme_orb`` to
+    WannierBerri's convention, which uses μ instead of ε_n in the (ε_n − μ)Ω term of the orbital moment on the
+    Fermi surface: K^WB = K − (∫(−f′) ε ∂ε Ω − μ D) e²/ħ (docs/outputs.md, "gme_orb")."""
+    return b.velocity_traced(b.berry_curvature_matrix * b.energies[:, None, :, None])

@@ -40,7 +40,7 @@ Conventions, exactly those of postw90 3.1 (``gyrotropic_task = -noa``,
   ``gyrotropic_smr_fixed_en_width``, eV), in both frequency factors, of which the real parts are
   taken: :math:`{\rm Re}\,W` and :math:`{\rm Re}[-W(2\Delta^2W+1)]=-{\rm Re}\frac{3\Delta^2-\tilde\omega^2}
   {(\Delta^2-\tilde\omega^2)^2}`, :math:`W=1/(\Delta^2-\tilde\omega^2)`, Δ = E_l − E_n.
-* **Occupations**: the Fermi sea f_n of :class:`wkin.integrate.Occupations` (a step at T = 0 as
+* **Occupations**: the Fermi sea f_n of :class:`wkin.kspace.occupations.Occupations` (a step at T = 0 as
   in postw90, Fermi–Dirac at T > 0). The summand F_nl of the double sum is antisymmetric under
   n ↔ l, so :math:`\sum_{n\in o,l\in e}F_{nl}=\sum_n f_n\sum_{l\ne n}F_{nl}` and γ is an ordinary
   Fermi-sea observable (integrand :math:`\sum_{l\ne n}F_{nl}` per band n, contracted with f_n).
@@ -79,10 +79,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.constants import c as C_LIGHT, elementary_charge as E_CHARGE, epsilon_0 as EPS0, hbar as HBAR
+from scipy.constants import c as C_LIGHT
+from scipy.constants import elementary_charge as E_CHARGE
+from scipy.constants import epsilon_0 as EPS0
+from scipy.constants import hbar as HBAR
 
+from ..kspace.integrate import Observable
 from ..model import CYCLIC
-from .intrinsic import Observable
 
 #: postw90's threshold for the D matrix (``wham_get_D_h``: |E_m − E_n| < 1e-7 eV → D_nm = 0)
 POSTW90_D_THRESH = 1e-7
@@ -169,7 +172,7 @@ def noa_orb(frequencies, eta=0.01, eigval_max=None, degen_thresh=POSTW90_D_THRES
             covariant=False, name="noa_orb", chunk=4096):
     r"""The interband natural-optical-activity tensor γ_dc(ω), orbital part, as an :class:`Observable`.
 
-    Pass the result to :func:`wkin.integrate.integrate` in the list of quantities. The value has
+    Pass the result to :func:`wkin.kspace.integrate.integrate` in the list of quantities. The value has
     shape (n_μ, n_ω, 3, 3) in metres: ``value[i, j, d, c]`` = :math:`\gamma_{\alpha\beta c}` at
     ``mu[i]`` and ħω = ``frequencies[j]`` (eV), (α, β) = (y, z), (z, x), (x, y) for d = 0, 1, 2
     (module docstring). A Fermi-sea quantity (uses the Fermi-sea occupations of ``Occupations``;
@@ -201,12 +204,8 @@ def noa_orb(frequencies, eta=0.01, eigval_max=None, degen_thresh=POSTW90_D_THRES
         return np.concatenate([noa_integrand(_slice(b, s), freqs, eta, emax, degen_thresh, centres, covariant)
                                for s in _slices(nk, chunk)])
 
-    return Observable(
-        name, "sea", integrand, (len(freqs), 3, 3), "m", True,
-        "natural optical activity, interband orbital gamma_{ab c}(omega) (TAS17 Eq. C12, postw90 -noa), "
-        "dual form value[mu, omega, d, c] with gamma_abc = eps_abd gamma_dc; frequencies (eV): "
-        + " ".join(f"{x:g}" for x in freqs) + f"; eta = {eta:g} eV",
-        lambda p: E_CHARGE / EPS0, axis=("frequency", freqs, "eV"))
+    return Observable(name, "sea", integrand, (len(freqs), 3, 3), E_CHARGE / EPS0, tensor_kind="axial2_even",
+                      axis=("frequency", freqs, "eV"))
 
 
 def _slices(n, size):

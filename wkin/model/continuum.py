@@ -1,10 +1,11 @@
 r"""Continuum k·p models with exact Fermi-circle quadrature, fed to the general (Wannier) code paths.
 
-A continuum model stands in for a :class:`wkin.model.TightBindingModel` wherever the
-kinetic machinery needs one: it provides ``fourier`` / ``fourier_velocity`` (H(k), ∂H/∂k,
-position and spin matrices, as :meth:`TightBindingModel.fourier` does), the orbital data
-the disorder models use, and ``shell_quadrature`` — the exact energy-shell points and
-weights that :func:`wkin.fermi.fermi_surface` returns for it instead of tetrahedra. So
+A continuum model implements the model interface (:class:`wkin.model.protocol.Model`) wherever
+the kinetic machinery needs one: it provides ``fourier`` / ``fourier_velocity`` (H(k), ∂H/∂k,
+position and spin matrices, as :meth:`wkin.model.TightBindingModel.fourier` does), the orbital data
+the disorder models use, and is its own exact sampler (:meth:`exact_sampler`,
+:class:`wkin.kspace.fermi_surface.ShellSampler`): the exact energy-shell points and weights
+(:meth:`shell`) and a quadrature of the Fermi sea (:meth:`sea`) replace the tetrahedra. So
 :func:`wkin.response.extrinsic.response_shell`, the collision operators and the skew
 companion shells run unchanged on the continuum, which removes every lattice correction
 from the validation against closed forms (spec seed-000 §4.4, "How to run the validation
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fermi import FermiSurface
-from .response.intrinsic import lookup
+from ..bands import solve
+from ..kspace.fermi_surface import FermiSurface
 
 PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
 
@@ -31,7 +32,7 @@ class MassiveDirac:
 
     ``hbar_v`` in eV·Å, ``M`` in eV; spin :math:`\mathbf s=\boldsymbol\sigma`, no position matrix
     (the Berry connection is entirely interband, from ∂H). Band 0 is ε₋, band 1 is ε₊.
-    It is the continuum limit of :func:`wkin.models.massive_dirac`.
+    It is the continuum limit of :func:`wkin.model.lattice.massive_dirac`.
 
     ``n_phi`` equally spaced angles on each circle: the shell integrands are low angular
     harmonics, so the circle sums are exact for ``n_phi`` ≥ a few tens.
@@ -39,6 +40,10 @@ class MassiveDirac:
 
     num_wann = 2
     has_spin = True
+    has_full_orbital = False
+    atoms = None
+    symmetrization = None
+    exact = True  # as a sampler: exact shells at every energy
 
     def __init__(self, hbar_v=1.0, M=0.05, c=1.0, n_phi=48):
         self.hbar_v, self.M, self.c, self.n_phi = float(hbar_v), float(M), float(c), int(n_phi)
@@ -61,9 +66,17 @@ class MassiveDirac:
         zero = np.zeros_like(dH)
         return {"H": H, "dH": dH, "A": zero, "Obar": zero, "S": np.broadcast_to(PAULI, dH.shape).copy()}
 
-    def energies_grid(self, grid, shift=None):
-        """No band-energy grid: the shells come from :meth:`shell_quadrature` (``grid`` is not used)."""
-        return None
+    @property
+    def cell_volume(self):
+        """Area 1 Å² times the layer thickness (Å³): weights are per unit volume of the layer."""
+        return self.c
+
+    def hamiltonian(self, k):
+        return self.fourier_velocity(k)[0]
+
+    def exact_sampler(self):
+        """The model itself: :meth:`shell` and :meth:`sea` are exact quadratures."""
+        return self
 
     def fermi_momentum(self, mu):
         """k_F (1/Å) of the circle at energy μ, or None inside the gap."""
@@ -71,7 +84,7 @@ class MassiveDirac:
             return None
         return np.sqrt(mu**2 - self.M**2) / self.hbar_v
 
-    def shell_quadrature(self, mu):
+    def shell(self, mu):
         r"""Points and weights on ε(k) = μ: one circle, band 1 for μ > |M|, band 0 for μ < −|M|.
 
         :math:`w=\frac{2\pi}{N_\phi}\frac{k_F}{(2\pi)^2|\partial\epsilon/\partial k|}\frac1c` (1/(eV·Å³)),
@@ -86,7 +99,7 @@ class MassiveDirac:
         w = np.full(self.n_phi, (2 * np.pi / self.n_phi) * kF / ((2 * np.pi) ** 2 * slope) / self.c)
         return FermiSurface(mu=float(mu), k=k, band=np.full(self.n_phi, 1 if mu > 0 else 0), weight=w, dim=2)
 
-    def sea_points(self, mu, n_k=64, n_phi=16):
+    def sea(self, mu, n_k=64, n_phi=16):
         r"""Quadrature of :math:`\int\frac{d^2k}{(2\pi)^2c}` over the whole plane: Cartesian k (N, 3) and weights (1/Å³).
 
         Gauss–Legendre in k on [0, k_F] and in t = k_F/k on (0, 1] for the tail (integrands of the
@@ -101,17 +114,16 @@ class MassiveDirac:
         k = (radii[:, None, None] * np.stack([np.cos(phi), np.sin(phi), np.zeros_like(phi)], -1)[None]).reshape(-1, 3)
         return k, np.repeat(jac, n_phi) * (2 * np.pi / n_phi) / ((2 * np.pi) ** 2 * self.c)
 
-    def fermi_sea(self, quantities, mu, params=None, n_k=64, n_phi=16):
-        r"""Fermi-sea observables of :mod:`wkin.response.intrinsic` (kind "sea") at T = 0, in their units:
-        :math:`c_X\int\frac{d^2k}{(2\pi)^2c}\sum_n\theta(\mu-\epsilon_n)F_n(\mathbf k)` with :meth:`sea_points`."""
-        from .bands import solve
-        k, weight = self.sea_points(mu, n_k, n_phi)
+    def fermi_sea(self, observables, mu, n_k=64, n_phi=16):
+        r"""Fermi-sea :class:`wkin.kspace.integrate.Observable` s at T = 0, in their units:
+        :math:`c_X\int\frac{d^2k}{(2\pi)^2c}\sum_n\theta(\mu-\epsilon_n)F_n(\mathbf k)` with :meth:`sea`."""
+        k, weight = self.sea(mu, n_k, n_phi)
         b = solve(self, k)
         f = (b.energies < mu).astype(float)
         out = {}
-        for obs in lookup(quantities):
+        for obs in observables:
             if obs.kind != "sea" or not obs.per_volume:
                 raise ValueError(f"{obs.name}: only Fermi-sea densities can be integrated over the continuum")
             F = obs.integrand(b)
-            out[obs.name] = obs.prefactor(params or {}) * np.einsum("k,kn,kn...->...", weight, f, F)
+            out[obs.name] = obs.prefactor * np.einsum("k,kn,kn...->...", weight, f, F)
         return out

@@ -37,9 +37,21 @@ matrix altogether.
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 import scipy.fft
 import scipy.sparse
+
+from .. import parallel
+from ..io.wannier90 import (
+    fortran_formatted,
+    load_model_data,
+    plain_copies,
+    read_win,
+    win_atoms,
+)
 
 #: cyclic index pairs (alpha, beta) for gamma = x, y, z
 CYCLIC = ((1, 2), (2, 0), (0, 1))
@@ -138,6 +150,8 @@ class TightBindingModel:
         # C_ab(k)^† = C_ba(k): keep the Hermitian part [C_ab(R) + C_ba(-R)^†]/2
         self.C_R = None if C_R is None else self._hermitian_part(C_R, swap=True)[0]
         self._stack = None
+        #: how the Hamiltonian was symmetrized (:func:`wkin.model.symmetrize.symmetrized_model`), or None
+        self.symmetrization = None
 
     # ------------------------------------------------------------------ geometry
     @property
@@ -347,26 +361,6 @@ class TightBindingModel:
         for k, flat in self._fft_blocks(self.H_R.reshape(len(self.R), -1), grid, shift, blocks, None):
             yield k, flat.reshape(-1, nw, nw)
 
-    def energies_grid(self, grid, shift=(0.0, 0.0, 0.0)):
-        """Band energies on the whole uniform grid, (N1, N2, N3, nw) eV (FFT of H only).
-
-        Under MPI each rank diagonalises its share of the FFT blocks; the grid is then
-        assembled on every rank.
-        """
-        from . import parallel
-        grid = np.array(grid, int)
-        nw = self.num_wann
-        _, blocks = self.grid_blocks(grid, None, nw * nw)
-        idx, E = [], []
-        for k, H in self.hamiltonian_grid(grid, shift, blocks[parallel.my_slice(len(blocks))]):
-            idx.append(np.rint(k * grid - np.asarray(shift, float)).astype(int) % grid)
-            E.append(np.linalg.eigvalsh(0.5 * (H + H.conj().transpose(0, 2, 1))))
-        idx = parallel.gather_concat(np.concatenate(idx) if idx else np.zeros((0, 3), int))
-        E = parallel.gather_concat(np.concatenate(E) if E else np.zeros((0, nw)))
-        out = np.empty(tuple(grid) + (nw,))
-        out[idx[:, 0], idx[:, 1], idx[:, 2]] = E
-        return out
-
     def fourier_velocity(self, k_red):
         """H(k) and ∂H/∂k only (the Boltzmann path needs no position or spin matrices)."""
         k_red = np.atleast_2d(np.asarray(k_red, float))
@@ -375,6 +369,11 @@ class TightBindingModel:
         ncomp = 4 * nw * nw
         out = (phase @ self._real_space_stack()[:, :ncomp]).reshape(len(k_red), 4, nw, nw)
         return out[:, 0], out[:, 1:4]
+
+    def exact_sampler(self):
+        """None: a lattice model's energy shells come from the tetrahedron quadrature of a k-grid
+        (:class:`wkin.kspace.fermi_surface.TetrahedronSampler`); see :class:`wkin.model.protocol.Model`."""
+        return None
 
     def hamiltonian(self, k_red):
         """H(k) for a batch of reduced k, (nk, nw, nw) in eV."""
@@ -416,15 +415,11 @@ class TightBindingModel:
         allows for the orbital moment), and the R vectors are WannierBerri's minimal-distance
         ones (postw90's ``use_ws_distance = true``). Formatted ``.uHu``/``.spn`` files are recognised.
         """
-        from .io.wannier90 import load_model_data
         if not (spin or orbital):
             return cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
         if orbital_convention not in ("wannierberri", "postw90"):
             raise ValueError(f"orbital_convention: expected 'wannierberri' or 'postw90', got {orbital_convention!r}")
-        import os
-        import tempfile
-        import wannierberri as wb
-        from .io.wannier90 import fortran_formatted, plain_copies
+        import wannierberri as wb  # heavy (numba); only this path needs it
         required = (".chk", ".eig") + ((".spn",) if spin else ()) + ((".mmn", ".uHu") if orbital else ())
         exts = (".chk", ".eig", ".spn", ".mmn", ".uHu", ".nnkp", ".win")
         pw90 = orbital and orbital_convention == "postw90"
@@ -448,7 +443,6 @@ class TightBindingModel:
         else:
             model = cls.from_wannierberri(system, name=name, **kwargs)
         if os.path.exists(seedname + ".win"):
-            from .io.wannier90 import read_win, win_atoms
             model.atoms = win_atoms(read_win(seedname + ".win"))
         return model
 
@@ -567,8 +561,6 @@ def _ensure_origin(R, *blocks):
 
 def fft_workers():
     """FFT threads: ``WKIN_FFT_WORKERS`` if set, else 1 under MPI, else the CPUs this process may use."""
-    import os
-    from . import parallel
     if "WKIN_FFT_WORKERS" in os.environ:
         return max(1, int(os.environ["WKIN_FFT_WORKERS"]))
     if parallel.size() > 1:

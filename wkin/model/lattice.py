@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import TightBindingModel
+from .tight_binding import TightBindingModel
 
 #: Pauli matrices σ_x, σ_y, σ_z
 PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)

@@ -52,10 +52,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.constants import elementary_charge, hbar
 
-#: ħ in eV·s
-HBAR_EVS = hbar / elementary_charge
+from ..errors import ConfigError
+from ..units import HBAR_EVS
 
 MODELS = ("cell", "atom", "orbital")
 
@@ -80,11 +79,14 @@ class Disorder:
 
     def __post_init__(self):
         if self.model not in MODELS:
-            raise ValueError(f"[disorder] model: expected one of {', '.join(MODELS)}, got {self.model!r}")
-        if not self.strength > 0:
-            raise ValueError(f"[disorder] strength: u0^2 must be > 0 eV^2*Å^3, got {self.strength}")
-        if not np.isfinite(self.third_moment):
-            raise ValueError(f"[disorder] third_moment: u1^3 must be a finite number in eV^3*Å^6, got {self.third_moment}")
+            raise ConfigError(f"[disorder] model: expected one of {', '.join(repr(m) for m in MODELS)}, "
+                              f"got {self.model!r}")
+        if isinstance(self.strength, bool) or not isinstance(self.strength, (int, float)) or not self.strength > 0:
+            raise ConfigError(f"[disorder] strength: expected u0^2 > 0 in eV^2*Å^3, got {self.strength!r}")
+        if isinstance(self.third_moment, bool) or not isinstance(self.third_moment, (int, float)) \
+                or not np.isfinite(self.third_moment):
+            raise ConfigError(f"[disorder] third_moment: expected u1^3 in eV^3*Å^6 (a finite number), "
+                              f"got {self.third_moment!r}")
 
     @property
     def kappa(self):

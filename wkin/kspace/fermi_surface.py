@@ -1,62 +1,21 @@
-r"""Occupations and Fermi-surface weights on energy grids.
+r"""Fermi-surface quadrature: points and weights on energy shells ε_n(k) = μ.
 
-Fermi-sea integrals use the occupation :math:`f(\epsilon-\mu)`; Fermi-surface
-integrals use :math:`-\partial f/\partial\epsilon` or, at zero temperature, a
-normalised broadening of :math:`\delta(\epsilon-\mu)`:
-
-- ``fermi-dirac``: :math:`-\partial f/\partial\epsilon=\frac{1}{4k_BT\cosh^2[(\epsilon-\mu)/2k_BT]}`
-  (finite temperature; exact for that temperature);
-- ``box``: :math:`\frac{1}{2h}` for :math:`\mu-h<\epsilon\le\mu+h` — the
-  histogram that WannierBerri's Fermi-surface calculators use with h equal to
-  the Fermi-energy step (the centred difference of the cumulative count);
-- ``gaussian``: :math:`e^{-(\epsilon-\mu)^2/2h^2}/(\sqrt{2\pi}h)`.
-
-Energies in eV, temperature in K.
+Lattice models: linear tetrahedra (3D) or triangles (layered 2D) on a uniform k-grid
+(:class:`TetrahedronSampler`); continuum models bring their own exact quadrature
+(:meth:`wkin.model.protocol.Model.exact_sampler`). Both are a :class:`ShellSampler`: the kinetic
+machinery asks it for shells at any energy and for a quadrature of the Fermi sea.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
-from scipy.constants import Boltzmann, elementary_charge
 
-#: k_B in eV/K
-KB_EV = Boltzmann / elementary_charge
+from .. import bands
+from .mesh import uniform
 
-SURFACE_KINDS = ("fermi-dirac", "box", "gaussian")
-
-
-def occupation(energies, mu, temperature=0.0):
-    """Fermi–Dirac occupation f(ε−μ), shape energies.shape + (len(mu),).
-
-    At T = 0 a state exactly at μ counts as occupied (ε ≤ μ).
-    """
-    e = np.asarray(energies)[..., None] - np.asarray(mu, float)
-    if temperature <= 0:
-        return (e <= 0).astype(float)
-    return 0.5 * (1.0 - np.tanh(e / (2 * KB_EV * temperature)))
-
-
-def surface_weight(energies, mu, kind, width):
-    """Broadened δ(ε−μ) in 1/eV, shape energies.shape + (len(mu),).
-
-    ``width`` is k_B T in eV for ``fermi-dirac`` and the half-width h for the others.
-    """
-    if width <= 0:
-        raise ValueError("a Fermi-surface integral needs a positive temperature or broadening")
-    e = np.asarray(energies)[..., None] - np.asarray(mu, float)
-    if kind == "fermi-dirac":
-        x = np.clip(e / (2 * width), -350, 350)
-        return 1.0 / (4 * width * np.cosh(x) ** 2)
-    if kind == "box":
-        return ((e > -width) & (e <= width)) / (2 * width)
-    if kind == "gaussian":
-        return np.exp(-0.5 * (e / width) ** 2) / (np.sqrt(2 * np.pi) * width)
-    raise ValueError(f"unknown Fermi-surface weight {kind!r}; choose one of {SURFACE_KINDS}")
-
-
-# ----------------------------------------------------------------------------- Fermi-surface quadrature
 #: the six tetrahedra of a cube sharing the diagonal 0–7 (vertex index = i + 2j + 4k)
 _TETRA = np.array([[0, 1, 3, 7], [0, 1, 5, 7], [0, 2, 3, 7], [0, 2, 6, 7], [0, 4, 5, 7], [0, 4, 6, 7]])
 #: the two triangles of a square sharing the diagonal 0–3 (vertex index = i + 2j)
@@ -158,18 +117,15 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
     divided by the cell height so that all weights are per unit volume.
     Σ_i w_i = DOS(μ) per volume of the linearly interpolated bands, exactly.
 
-    Continuum models (:mod:`wkin.continuum`) carry their own exact shell quadrature; for them
-    ``grid``, ``shift`` and ``energies`` are not used.
+    ``energies``: the band energies on the grid (:func:`wkin.bands.energies_grid`), computed when not given.
     """
-    if hasattr(model, "shell_quadrature"):
-        return model.shell_quadrature(mu)
     grid = np.array(grid, int)
     plane = [a for a in range(3) if grid[a] > 1]
     dim = 3 if len(plane) == 3 else 2
     if dim == 2 and len(plane) != 2:
         raise FermiSurfaceError(f"grid {grid.tolist()}: need three axes (3D) or two (layered 2D) with > 1 point")
     if energies is None:
-        energies = model.energies_grid(grid, shift)
+        energies = bands.energies_grid(model, grid, shift)
     # only the bands whose range contains μ can cross it (the scan below is O(N³) per band)
     active = np.flatnonzero((energies.min(axis=(0, 1, 2)) < mu) & (energies.max(axis=(0, 1, 2)) >= mu))
     energies = energies[..., active]
@@ -183,7 +139,7 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
         del shifted
     cand = np.nonzero(np.any((lo < mu) & (hi >= mu), axis=-1).reshape(-1))[0]
     base = np.stack(np.unravel_index(cand, tuple(grid)), -1)
-    ks, bands, weights = [], [], []
+    ks, crossing, weights = [], [], []
     for shape in shapes:
         idx = (base[:, None, :] + corners[shape][None]) % grid  # (ncell, dim+1, 3)
         e = energies[idx[..., 0], idx[..., 1], idx[..., 2]]  # (ncell, dim+1, nb)
@@ -205,9 +161,63 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
                 pts += cross[:, None] * (kv[:, a] + t[:, None] * (kv[:, b] - kv[:, a]))
                 cnt += cross
         ks.append(pts / np.maximum(cnt, 1)[:, None])
-        bands.append(active[band])
+        crossing.append(active[band])
         weights.append(g[cell, band] / (len(shapes) * np.prod(grid) * model.cell_volume))  # shape volume / cell
     if not ks:
         return FermiSurface(mu=float(mu), k=np.zeros((0, 3)), band=np.zeros(0, int), weight=np.zeros(0), dim=dim)
-    return FermiSurface(mu=float(mu), k=np.concatenate(ks), band=np.concatenate(bands),
+    return FermiSurface(mu=float(mu), k=np.concatenate(ks), band=np.concatenate(crossing),
                         weight=np.concatenate(weights), dim=dim)
+
+
+class ShellSampler(Protocol):
+    """Where the kinetic machinery gets its states: energy shells and the Fermi sea.
+
+    ``exact``: shells are exact at every energy (a continuum quadrature), so shell-wide matrices need no
+    interpolation in energy; False for tetrahedra on a grid.
+    """
+
+    exact: bool
+
+    def shell(self, mu: float) -> FermiSurface:
+        """Points and weights on the shell ε_n(k) = μ."""
+
+    def sea(self, mu: float) -> tuple:
+        """Points (N, 3) and weights (N,) in 1/Å³ of :math:`\int d^3k/(2\pi)^3` over the Brillouin zone (or
+        the plane of a continuum model), for Fermi-sea sums at T = 0."""
+
+
+class TetrahedronSampler:
+    """Shells of a lattice model by linear tetrahedra on a uniform grid (:func:`fermi_surface`).
+
+    The band energies of the grid are computed once, on first use, and shared by every shell.
+    """
+
+    exact = False
+
+    def __init__(self, model, grid, shift=(0.0, 0.0, 0.0)):
+        self.model, self.grid, self.shift = model, np.asarray(grid, int), np.asarray(shift, float)
+        self._energies = None
+
+    @property
+    def energies(self):
+        """Band energies on the grid, (N1, N2, N3, nw) eV."""
+        if self._energies is None:
+            self._energies = bands.energies_grid(self.model, self.grid, self.shift)
+        return self._energies
+
+    def shell(self, mu):
+        return fermi_surface(self.model, mu, self.grid, self.shift, self.energies)
+
+    def sea(self, mu):
+        k = uniform(self.grid, self.shift)
+        return k, np.full(len(k), 1.0 / (len(k) * self.model.cell_volume))
+
+
+def sampler(model, grid=None, shift=(0.0, 0.0, 0.0)) -> ShellSampler:
+    """The model's exact quadrature (continuum models), else tetrahedra on ``grid``."""
+    exact = model.exact_sampler()
+    if exact is not None:
+        return exact
+    if grid is None:
+        raise ValueError("a lattice model needs a k-grid for its energy shells")
+    return TetrahedronSampler(model, grid, shift)

@@ -4,7 +4,7 @@ Wannier functions from a Wannier90 run respect the crystal symmetry only
 approximately (disentanglement, finite k-mesh, maximal localization, rounding of
 the written files). The model then breaks the symmetry by a small amount, the
 forbidden tensor components are not zero, and a Brillouin-zone integral over the
-irreducible wedge (:func:`wkin.symmetry.integrate_irreducible`) differs from the
+irreducible wedge (:func:`wkin.kspace.integrate.integrate` with ``symmetry``) differs from the
 full-mesh one by about that amount. :func:`symmetrized_model` projects the model
 onto the symmetric ones, as WannierBerri's ``System_R.symmetrize`` / ``SymWann``
 do (``wannierberri.symmetry.sym_wann_2.SymWann.symmetrize`` in WannierBerri 26.10: the
@@ -60,15 +60,15 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
-import spglib
 
-from .model import TightBindingModel
+from ..io.wannier90 import read_win, resolve, win_projections
+from ..symmetry import SpaceGroupOperations, space_group_operations
+from .tight_binding import TightBindingModel
 
-__all__ = ["symmetrized_model", "symmetrize_wannier90", "space_group_operations", "orbital_representation",
-           "SpaceGroupOperations", "angular_function", "projections_from_win", "idealized_lattice"]
+__all__ = ["symmetrized_model", "symmetrize_wannier90", "orbital_representation", "angular_function",
+           "projections_from_win", "idealized_lattice"]
 
 _SQ = np.sqrt
 _PI = np.pi
@@ -183,69 +183,6 @@ def _spin_rotation(P):
     raise ValueError("could not build the spin rotation of a rotation matrix")  # pragma: no cover
 
 
-# ---------------------------------------------------------------------------- groups
-@dataclass
-class SpaceGroupOperations:
-    """Operations {W|v} (times T where ``time_reversal``) of the (magnetic) space group.
-
-    ``W`` (n,3,3) int act on reduced positions (x' = W x + v); ``v`` (n,3)
-    reduced translations; ``S`` (n,3,3) the Cartesian rotations (R = Lᵀ W L⁻ᵀ);
-    ``time_reversal`` (n,) bool.
-    """
-
-    W: np.ndarray
-    v: np.ndarray
-    S: np.ndarray
-    time_reversal: np.ndarray
-
-    def __len__(self):
-        return len(self.W)
-
-
-def space_group_operations(model, magnetization=None, symprec=1e-3):
-    """The (magnetic) space group of ``model.atoms``, with translations.
-
-    ``magnetization``: None (grey group: every operation with and without T), a
-    Cartesian 3-vector (ferromagnet), or an (nat, 3) array of per-atom moments
-    (spglib's magnetic symmetry), as in :func:`wkin.symmetry.crystal_symmetry`.
-    """
-    from .symmetry import _ferromagnetic_selection, _to_cartesian
-    if model.atoms is None:
-        raise ValueError("symmetrization needs the crystal structure: the model has no atoms "
-                         "(give atoms_frac or atoms_cart in the .win)")
-    lattice = np.asarray(model.lattice, float)
-    positions = np.asarray(model.atoms[0], float).reshape(-1, 3)
-    numbers = np.asarray(model.atoms[1]).reshape(-1)
-    mag = None if magnetization is None else np.asarray(magnetization, float)
-    if mag is not None and mag.ndim == 2:
-        if np.abs(mag).max() < 1e-12:
-            raise ValueError("all magnetic moments are zero: use None for a non-magnetic system")
-        sym = spglib.get_magnetic_symmetry((lattice, positions, numbers, mag), symprec=symprec, is_axial=True)
-        if sym is None:
-            raise ValueError("spglib could not determine the magnetic symmetry")
-        W = np.asarray(sym["rotations"], int)
-        v = np.asarray(sym["translations"], float)
-        t = np.asarray(sym["time_reversals"], bool)
-        return SpaceGroupOperations(W, v, _to_cartesian(W, lattice), t)
-    ds = spglib.get_symmetry_dataset((lattice, positions, numbers), symprec=symprec)
-    if ds is None:
-        raise ValueError(f"spglib could not determine the space group (symprec = {symprec})")
-    W = np.asarray(ds.rotations, int)
-    v = np.asarray(ds.translations, float)
-    S = _to_cartesian(W, lattice)
-    if mag is None:
-        n = len(W)
-        return SpaceGroupOperations(np.concatenate([W, W]), np.concatenate([v, v]), np.concatenate([S, S]),
-                                    np.repeat([False, True], n))
-    if mag.shape != (3,):
-        raise ValueError(f"magnetization must be a Cartesian 3-vector or one per atom ({len(positions)}, 3); "
-                         f"got shape {mag.shape}")
-    if np.linalg.norm(mag) < 1e-12:
-        raise ValueError("magnetization is zero: use None for a non-magnetic system")
-    keep, tr = _ferromagnetic_selection(S, mag)
-    return SpaceGroupOperations(W[keep], v[keep], S[keep], tr)
-
-
 def _cartesian(W, lattice):
     """R = Lᵀ W L⁻ᵀ (not snapped: exact for an idealized lattice)."""
     LT = np.asarray(lattice, float).T
@@ -277,11 +214,10 @@ def idealized_lattice(lattice, W):
 # ---------------------------------------------------------------------------- projections
 def projections_from_win(win):
     """Projections (:func:`wkin.io.wannier90.win_projections`) from a ``.win`` path, seedname, or read_win dict."""
-    from .io.wannier90 import _resolve, read_win, win_projections
     if isinstance(win, dict):
         return win_projections(win)
     path = os.fspath(win)
-    if not path.endswith(".win") and _resolve(path + ".win"):
+    if not path.endswith(".win") and resolve(path + ".win"):
         path = path + ".win"
     return win_projections(read_win(path))
 

@@ -41,7 +41,6 @@ kinetic equation becomes :math:`(L-K^A)\Lambda=\mathbf v` (seed-002 §2.5: :math
 from __future__ import annotations
 
 import functools
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,115 +48,35 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.csgraph
 
-from . import parallel
-from .bands import DEGEN_THRESH, solve
-
-#: fraction of degenerate Fermi-surface points above which the degeneracy is "extended" (Kramers pairs)
-EXTENDED_DEGENERACY = 0.5
-
-
-class DegenerateBandsError(ValueError):
-    """The theory assumes non-degenerate bands; the Fermi surface is degenerate everywhere."""
+from .. import parallel
 
 
 @dataclass
 class ShellStates:
-    """States on one energy shell: weight (1/(eV·Å³)), velocity ∂ε/∂k (eV·Å), eigenvector c (N, nw)."""
+    """States on one energy shell (this rank's share; one per Fermi-surface point, the crossing band).
+
+    ``weight`` (N,) in 1/(eV·Å³) (:mod:`wkin.kspace.fermi_surface`), ``energy`` (N,) eV, ``c`` (N, nw) the
+    eigenvector in the Wannier basis (Wannier90 phases); ``skipped``: degenerate points left out.
+    """
 
     mu: float
     k: np.ndarray
     band: np.ndarray
     weight: np.ndarray
     energy: np.ndarray
-    velocity: np.ndarray
     c: np.ndarray
     skipped: int = 0
-    xi_connection: np.ndarray | None = None  # (N, 3, nw) Å: Σ_n R'^{nm} |u_n⟩
-    xi_spin: np.ndarray | None = None  # (N, 3, nw) s: Σ_n T[s]^{nm} |u_n⟩
-    spin: np.ndarray | None = None  # (N, 3) ⟨σ⟩
-
-
-def _band_states(model, k, band, degen_thresh):
-    """Energy, velocity ∂ε/∂k, eigenvector and degeneracy flag of one band per k, from H and ∂H only."""
-    H, dH = model.fourier_velocity(k)
-    e, U = np.linalg.eigh(0.5 * (H + H.conj().transpose(0, 2, 1)))
-    r = np.arange(len(band))
-    u = U[r, :, band]
-    velocity = np.real(np.einsum("ki,kaij,kj->ka", u.conj(), dH, u))
-    degenerate = np.sum(np.abs(e - e[r, band][:, None]) <= degen_thresh, axis=1) > 1
-    return e[r, band], velocity, u, degenerate
-
-
-def shell_states(model, fs, degen_thresh=DEGEN_THRESH, chunk=4096, interband=False):
-    r"""Diagonalise at the Fermi-surface points of this rank's share and keep the crossing band.
-
-    Isolated degeneracies (TRIM points, Weyl nodes) are skipped with a warning;
-    extended degeneracy (Kramers pairs of a PT-symmetric crystal: most points
-    degenerate) raises :class:`DegenerateBandsError`.
-
-    With ``interband=True`` the orbital-space vectors of the interband maps are
-    kept as well (spec seed-000 §2.13 step 5): :math:`|\chi^m\rangle=\sum_n
-    \mathcal R'^{nm}|u^n\rangle` with the full off-diagonal Berry connection
-    :math:`\mathcal R'=\mathcal T[\mathbf v]` (position-matrix term included, Å), and, when
-    the model has spin, :math:`|\chi^{s,m}\rangle=\sum_n\mathcal T[\mathbf s]^{nm}|u^n\rangle`
-    with :math:`\mathcal T[X]^{nm}=\hbar X^{nm}/[i(\epsilon_n-\epsilon_m)]` (seconds).
-    """
-    from .disorder import HBAR_EVS
-    part = parallel.my_slice(len(fs.k))
-    k, band, w = fs.k[part], fs.band[part], fs.weight[part]
-    E, V, C, deg, XR, XS, SP = [], [], [], [], [], [], []
-    spin = interband and model.has_spin
-    for i in range(0, len(k), chunk):
-        n = band[i:i + chunk]
-        r = np.arange(len(n))
-        if not interband:
-            for lst, x in zip((E, V, C, deg), _band_states(model, k[i:i + chunk], n, degen_thresh)):
-                lst.append(x)
-            continue
-        b = solve(model, k[i:i + chunk], degen_thresh)
-        E.append(b.energies[r, n])
-        V.append(b.velocity[r, n])
-        C.append(b.U[r, :, n])
-        deg.append(b.group[r, n].sum(axis=1) > 1)
-        if interband:
-            off = ~b.group[r, n]  # (n, nb): partners outside the degenerate group
-            Rp = b.berry_connection[r, :, :, n] * off[:, None, :]  # R'^{·m}, (n, 3, nb)
-            XR.append(np.einsum("kib,kab->kai", b.U, Rp))
-            if spin:
-                dE = b.energies - E[-1][:, None]  # ε_n − ε_m
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    Ts = np.where(off[:, None, :], HBAR_EVS * b.S[r, :, :, n] / (1j * np.where(off, dE, 1.0))[:, None, :], 0)
-                XS.append(np.einsum("kib,kab->kai", b.U, Ts))
-                SP.append(b.spin[r, n])
-    if k.size:
-        E, V, C, deg = (np.concatenate(x) for x in (E, V, C, deg))
-        XR = np.concatenate(XR) if interband else None
-        XS = np.concatenate(XS) if spin else None
-        SP = np.concatenate(SP) if spin else None
-    else:
-        nw = model.num_wann
-        E, V, C, deg = np.zeros(0), np.zeros((0, 3)), np.zeros((0, nw), complex), np.zeros(0, bool)
-        XR = np.zeros((0, 3, nw), complex) if interband else None
-        XS = np.zeros((0, 3, nw), complex) if spin else None
-        SP = np.zeros((0, 3)) if spin else None
-    ndeg, ntot = parallel.sum_over_ranks(np.array([deg.sum(), len(deg)]))
-    if ntot and ndeg > EXTENDED_DEGENERACY * ntot:
-        raise DegenerateBandsError(
-            f"{ndeg} of {ntot} Fermi-surface states at mu = {fs.mu:.4f} eV are degenerate "
-            f"(within {degen_thresh:g} eV): extended degeneracy such as Kramers pairs of a PT-symmetric "
-            "crystal; the Boltzmann/Born theory here assumes non-degenerate bands")
-    if ndeg:
-        warnings.warn(f"skipped {ndeg} isolated degenerate Fermi-surface points of {ntot} at mu = {fs.mu:.4f} eV; "
-                      "prefer a shifted mesh", RuntimeWarning, stacklevel=2)
-    keep = ~deg
-    pick = lambda x: None if x is None else x[keep]  # noqa: E731
-    return ShellStates(mu=fs.mu, k=k[keep], band=band[keep], weight=w[keep], energy=E[keep],
-                       velocity=V[keep], c=C[keep], skipped=int(ndeg), xi_connection=pick(XR),
-                       xi_spin=pick(XS), spin=pick(SP))
 
 
 class CollisionOperator:
-    """The shell collision operator in factorized form, distributed over MPI ranks by rows."""
+    """The shell collision operator in factorized form, distributed over MPI ranks by rows.
+
+    Public attributes: ``kappa`` κ = 2πu0²/ħ (eV·Å³/s), ``kappa3`` κ₃ (third cumulant), ``blocks`` the
+    orbital blocks Π_b of the disorder model, ``rate`` 1/τ_i (1/s) of every state, ``rate_features``
+    p = Σ_j w_j φ_j (1/τ_i = κ φ_i·p). Shell-wide sums that other kernels are built from:
+    :attr:`shell_projectors`, :meth:`weighted_projectors`, :meth:`feature_sums`. It knows states
+    (weights and eigenvectors), not observables.
+    """
 
     def __init__(self, states: ShellStates, disorder, model):
         self.states = states
@@ -165,19 +84,30 @@ class CollisionOperator:
         self.blocks = disorder.orbital_blocks(model)
         self.phi = disorder.features(states.c, self.blocks)
         self.w = states.weight
-        self.p = parallel.sum_over_ranks(self.phi.T @ self.w)
-        self.rate = self.kappa * self.phi @ self.p  # 1/τ_i in 1/s
+        self.rate_features = parallel.sum_over_ranks(self.phi.T @ self.w)
+        self.rate = self.kappa * self.phi @ self.rate_features  # 1/τ_i in 1/s
         if np.any(self.rate <= 0):
             raise ValueError("a Fermi-surface state has zero out-scattering rate: disorder does not couple it")
         self.kappa3 = disorder.kappa3
 
     @functools.cached_property
-    def P(self):
+    def shell_projectors(self):
         """Shell matrices Π_b P Π_b, P = Σ_j w_j |u_j⟩⟨u_j| (1/(eV·Å³)), per block; built on first use
         (the Drude solve does not need them; an MPI reduction, so every rank reaches it together)."""
         u = self.states.c
         return [parallel.sum_over_ranks(np.einsum("j,ja,jb->ab", self.w, u[:, b], u[:, b].conj()))
                 for b in self.blocks]
+
+    def weighted_projectors(self, g):
+        """Per block, :math:`\sum_jw_jg_{j,r}\Pi_b|u_j\rangle\langle u_j|\Pi_b` for g (N, r): (r, n_b, n_b) each."""
+        u = self.states.c
+        return [parallel.sum_over_ranks(np.einsum("j,jr,ja,jb->rab", self.w, g, u[:, b], u[:, b].conj()))
+                for b in self.blocks]
+
+    def feature_sums(self, g):
+        """:math:`\sum_jw_jg_{j,r}\phi_j` (D, r) for g (N, r); with g = 1 the vector p of the out-scattering rates
+        :math:`1/\tau_i=\kappa\phi_i\cdot p`."""
+        return parallel.sum_over_ranks(self.phi.T @ (self.w[:, None] * g))
 
     def in_scattering(self, g):
         """Σ_j K_ij g_j for g of shape (N,) or (N, r)."""
@@ -198,9 +128,8 @@ class CollisionOperator:
         """
         g2 = g.reshape(len(g), -1)
         u, out = self.states.c, np.zeros(g2.shape)
-        for b, P in zip(self.blocks, self.P):
+        for b, P, M in zip(self.blocks, self.shell_projectors, self.weighted_projectors(g2)):
             ub = u[:, b]
-            M = parallel.sum_over_ranks(np.einsum("j,jr,ja,jb->rab", self.w, g2, ub, ub.conj()))
             PM = np.einsum("ab,rbc->rac", P, M)
             out += np.imag(np.einsum("na,rab,nb->nr", ub.conj(), PM, ub))
         return (self.kappa3 * out).reshape(g.shape)
@@ -210,12 +139,21 @@ class CollisionOperator:
         rate = self.rate.reshape((-1,) + (1,) * (g.ndim - 1))
         return rate * g - self.in_scattering(g)
 
-    def _null_modes(self, A):
-        """Null vectors of (1 − G) and the corresponding per-state zero modes z (N, n0)."""
+    @functools.cached_property
+    def _factorization(self):
+        """The D×D system of :meth:`solve`: A = 1 − G, G = κΦᵀWτΦ (O(N·D²), built once per shell), and the
+        per-state zero modes z (N, n0) from the null vectors of A."""
+        tau = 1.0 / self.rate
+        G = self.kappa * parallel.sum_over_ranks(self.phi.T @ ((self.w * tau)[:, None] * self.phi))
+        A = np.eye(len(G)) - G
         u, s, vh = scipy.linalg.svd(A)
         null = vh[s < 1e-9 * max(s[0], 1.0)].conj().T  # (D, n0)
-        tau = 1.0 / self.rate
-        return tau[:, None] * self.kappa * (self.phi @ null)
+        return A, tau[:, None] * self.kappa * (self.phi @ null)
+
+    @property
+    def zero_modes(self):
+        """Per-state zero modes z (N, n0) of L: one per elastically connected component of the shell."""
+        return self._factorization[1]
 
     def _project(self, g, z):
         """Remove the W-orthogonal projection of g on the zero modes z."""
@@ -227,13 +165,10 @@ class CollisionOperator:
 
     def solve(self, drive):
         """Exact solution Λ of Λ/τ − KΛ = drive (N, r), zero modes projected out of drive and Λ."""
+        A, z = self._factorization
         tau = 1.0 / self.rate
-        wt = self.w * tau
-        G = self.kappa * parallel.sum_over_ranks(self.phi.T @ (wt[:, None] * self.phi))
-        A = np.eye(len(G)) - G
-        z = self._null_modes(A)
         drive = self._project(drive, z)
-        rhs = parallel.sum_over_ranks(self.phi.T @ (wt[:, None] * drive))
+        rhs = parallel.sum_over_ranks(self.phi.T @ ((self.w * tau)[:, None] * drive))
         m = scipy.linalg.lstsq(A, rhs, cond=1e-12)[0]
         lam = tau[:, None] * (drive + self.kappa * self.phi @ m)
         return self._project(lam, z)
@@ -255,7 +190,7 @@ class CollisionOperator:
         """
         u, w = self.states.c, self.w
         out = np.zeros(xi.shape[:2])
-        for b, P in zip(self.blocks, self.P):
+        for b, P in zip(self.blocks, self.shell_projectors):
             ub, xb = u[:, b], xi[:, :, b]
             Cx = parallel.sum_over_ranks(np.einsum("j,jra,jb->rab", w, xb, ub.conj()))
             out += np.real(np.einsum("nra,ab,nb->nr", xb.conj(), P, ub)
@@ -386,32 +321,3 @@ class SmearedCollisionOperator:
         c = self.states.c
         g = self.G[self.bin][:, self.bin]
         return self.kappa * self.nu * disorder.overlaps(c, c, self.blocks) * g
-
-
-def window_states(model, mu, grid, shift, window, energies=None, degen_thresh=DEGEN_THRESH, chunk=4096):
-    """States of the uniform grid with |ε − μ| < window (this rank's share), as :class:`ShellStates`.
-
-    ``weight`` holds the uniform measure 1/(N_k V_cell) of each state (1/Å³).
-    """
-    from .mesh import uniform
-    grid = np.asarray(grid, int)
-    if energies is None:
-        energies = model.energies_grid(grid, shift)
-    flat = energies.reshape(-1, energies.shape[-1])
-    kidx, band = np.nonzero(np.abs(flat - mu) < window)
-    part = parallel.my_slice(len(kidx))
-    kidx, band = kidx[part], band[part]
-    kpts = uniform(grid, shift)
-    nu = 1.0 / (np.prod(grid) * model.cell_volume)
-    E, V, C, keep = [], [], [], []
-    for i in range(0, len(kidx), chunk):
-        e, v, u, degenerate = _band_states(model, kpts[kidx[i:i + chunk]], band[i:i + chunk], degen_thresh)
-        E.append(e)
-        V.append(v)
-        C.append(u)
-        keep.append(~degenerate)
-    nw = model.num_wann
-    E, V, C, keep = ((np.concatenate(x) for x in (E, V, C, keep)) if E else
-                     (np.zeros(0), np.zeros((0, 3)), np.zeros((0, nw), complex), np.zeros(0, bool)))
-    return ShellStates(mu=mu, k=kpts[kidx][keep], band=band[keep], weight=np.full(int(keep.sum()), nu),
-                       energy=E[keep], velocity=V[keep], c=C[keep], skipped=int((~keep).sum())), nu

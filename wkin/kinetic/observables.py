@@ -1,0 +1,52 @@
+r"""Band observables that the kinetic machinery carries on its shells, by name.
+
+A kinetic quantity asks its Fermi shells for observables by name (``"velocity"``, ``"spin"``);
+this table says how each is read off a band batch (:class:`wkin.bands.BandBatch`):
+
+- ``diagonal``: the band-diagonal values :math:`A_{n\mathbf k}` (nk, nb, 3), SI units;
+- ``transition``: the interband map :math:`\mathcal T[A]^{nm}=\hbar A^{nm}/[i(\epsilon_n-\epsilon_m)]`
+  (nk, 3, nb, nb), zero inside degenerate groups (spec seed-000 Eqs. 30, 47, 61), in (units of A)·s.
+
+For the velocity, :math:`\hbar v^{nm}=i(\epsilon_n-\epsilon_m)\mathcal A^{nm}` (position-matrix term
+included), so :math:`\mathcal T[\mathbf v]=\mathcal R'` is the off-diagonal Berry connection (m).
+New observables (orbital moment, Berry curvature, torque) are one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..units import HBAR_EVS, VELOCITY_SI
+
+
+@dataclass(frozen=True)
+class BandObservable:
+    """How a band observable is read off a :class:`wkin.bands.BandBatch` (module docstring)."""
+
+    name: str
+    units: str
+    diagonal: Callable
+    transition: Callable
+    requires: tuple = ()  # model capabilities: "spin"
+
+
+def _off_group(b):
+    return (~b.group)[:, None]
+
+
+def _spin_transition(b):
+    dE = b.energies[:, :, None] - b.energies[:, None, :]  # ε_n − ε_m at [k, n, m]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(_off_group(b), HBAR_EVS * b.S / (1j * np.where(b.group, 1.0, dE))[:, None], 0)
+
+
+BAND_OBSERVABLES = {
+    o.name: o for o in (
+        BandObservable("velocity", "m/s", lambda b: b.velocity * VELOCITY_SI,
+                       lambda b: 1e-10 * b.berry_connection * _off_group(b)),
+        BandObservable("spin", "1", lambda b: b.spin, _spin_transition, requires=("spin",)),
+    )
+}

@@ -1,0 +1,260 @@
+r"""The run plan: a configuration turned into Brillouin-zone integrals, Fermi shells and solves, then executed.
+
+One driver per family (:mod:`wkin.quantities`):
+
+1. **Brillouin-zone integrals** (``fermi_sea``, ``fermi_surface``, ``frequency``): every requested
+   quantity, and the Fermi-sea inputs of the kinetic ones (``ahc`` for ``ahe_extrinsic``), in *one*
+   pass of :func:`wkin.kspace.integrate.integrate` (uniform, adaptive, or the irreducible wedge).
+2. **Kinetic quantities**: for each Fermi energy (and, at T > 0, each Gauss–Legendre energy of the
+   thermal window) one :class:`wkin.kinetic.shells.FermiShell` is built — carrying the union of the
+   band observables and interband data the requested quantities need — and every kinetic quantity
+   takes its contribution from it before the next shell is built. So the eigen-solves, the collision
+   operator with its factorization and each mean free path are computed once per shell and shared
+   (the Boltzmann conductivity and the extrinsic Hall pieces use the same :math:`\Lambda=L^{-1}v`).
+   A Fermi energy without Fermi surface gives NaN (flagged, with a warning) and the run goes on.
+
+Symmetry: ``[symmetry] mode = "irreducible"`` integrates the Brillouin-zone families on the wedge
+(projected with each quantity's tensor kind); kinetic quantities are solved on the full mesh and
+projected the same way. ``verify`` stores the forbidden fraction of every tensor dataset.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import parallel
+from . import quantities as registry
+from .bands import band_window
+from .errors import ConfigError
+from .kinetic.shells import ShellBuilder
+from .kspace.fermi_surface import FermiSurfaceError
+from .kspace.fermi_surface import sampler as shell_sampler
+from .kspace.integrate import integrate
+from .kspace.occupations import Occupations
+from .response.boltzmann import energy_nodes
+from .symmetry import crystal_symmetry, forbidden_fraction, parse_kind, symmetrize
+
+
+@dataclass
+class KineticContext:
+    """What a kinetic quantity's functions get besides a shell (:mod:`wkin.quantities`).
+
+    ``builder``: the run's :class:`wkin.kinetic.shells.ShellBuilder`; ``disorder``/``torque``: the settings
+    sections; ``extrinsic_observables``: the observables of the extrinsic pieces ("velocity"[, "spin"]);
+    ``sea``: the Fermi-sea values of the run by quantity name; ``mu``, ``temperature`` (K), ``broadening`` (eV).
+    """
+
+    builder: ShellBuilder
+    disorder: object
+    torque: object
+    extrinsic_observables: tuple
+    sea: dict
+    mu: np.ndarray
+    temperature: float
+    broadening: float | None
+
+
+@dataclass
+class QuantityResult:
+    """One quantity of a run: its datasets (name → array, in the registry's units), adaptive levels
+    ([(nk, value)] of Brillouin-zone integrals), and forbidden fractions (verify mode)."""
+
+    quantity: registry.Quantity
+    datasets: dict
+    levels: list = field(default_factory=list)
+    forbidden_fraction: dict = field(default_factory=dict)
+    attributes: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """Everything a run computed: Fermi energies (eV), {name: QuantityResult} in the requested order,
+    k-points of the Brillouin-zone integrals, wall time (s) and root attributes for the output file."""
+
+    mu: np.ndarray
+    results: dict
+    nk_evaluated: int
+    wall_time_s: float
+    attributes: dict
+
+
+@dataclass
+class RunPlan:
+    """The steps of a run (module docstring)."""
+
+    model: object
+    config: object
+    requested: list  # Quantity entries in the order asked for
+    integrals: list  # Brillouin-zone quantities integrated (requested + Fermi-sea inputs)
+    kinetic: list  # kinetic quantities
+    symmetry: object  # CrystalSymmetry or None
+    shell_observables: tuple
+    interband: bool
+
+    def describe(self):
+        """A few lines on what will be computed."""
+        mode = self.config.symmetry.mode
+        lines = []
+        if self.integrals:
+            where = "irreducible wedge" if mode == "irreducible" else "full grid"
+            lines.append(f"# Brillouin-zone integrals ({where}): {', '.join(q.name for q in self.integrals)}")
+        if self.kinetic:
+            n = len(self.config.fermi.energies)
+            nodes = "" if self.config.fermi.temperature <= 0 else " x Gauss-Legendre energies"
+            data = "with interband data" if self.interband else "energies, velocities and eigenvectors"
+            lines.append(f"# kinetic quantities on {n} Fermi shell(s){nodes}, built once each ({data}; observables "
+                         f"{', '.join(self.shell_observables)}): {', '.join(q.name for q in self.kinetic)}")
+        return "\n".join(lines)
+
+
+def make_plan(config, model) -> RunPlan:
+    """Turn a validated configuration and its model into a plan; checks that need the model are made here."""
+    lo, hi = band_window(model, tuple(min(int(g), 8) for g in config.mesh.grid))
+    mu = config.fermi.energies
+    outside = mu[(mu < lo) | (mu > hi)]
+    if outside.size:
+        raise ConfigError(f"[fermi] energies: {outside[0]:.4f} eV lies outside the Wannier bands "
+                          f"[{lo:.4f}, {hi:.4f}] eV")
+    requested = [registry.get(name) for name in config.calculate.quantities]
+    for q in requested:
+        missing = [cap for cap in q.requires if not {"spin": model.has_spin,
+                                                     "full_orbital": model.has_full_orbital}[cap]]
+        if missing == ["spin"]:
+            raise ConfigError(f"{q.name}: needs spin matrices: the model has none ([model] spin = true reads "
+                              ".chk/.eig/.spn; or a spinful built-in model)")
+        if missing:
+            raise ConfigError(f"{q.name}: needs the B(R), C(R) matrices of the complete orbital moment "
+                              "([model] orbital = true: .chk, .eig, .mmn, .uHu)")
+    kinetic = [q for q in requested if q.kinetic]
+    integrals = [q for q in requested if not q.kinetic]
+    for name in dict.fromkeys(n for q in kinetic for n in q.sea_inputs):
+        if name not in config.calculate.quantities:
+            integrals.append(registry.get(name))
+    sym = None
+    if config.symmetry.mode != "off":
+        if model.atoms is None:
+            raise ConfigError("[symmetry] mode: the model has no atoms (a .win with atoms_frac/atoms_cart is needed)")
+        sym = crystal_symmetry(model, config.symmetry.magnetization, config.symmetry.symprec)
+    observables = tuple(dict.fromkeys(o for q in kinetic for o in q.shell_observables))
+    return RunPlan(model, config, requested, integrals, kinetic, sym, observables, any(q.interband for q in kinetic))
+
+
+def execute(plan: RunPlan) -> RunResult:
+    """Run the plan: one Brillouin-zone pass, one set of Fermi shells; results in the registry's units."""
+    cfg, model = plan.config, plan.model
+    mu = cfg.fermi.energies
+    t0 = time.perf_counter()
+    values, levels, nk = {}, {}, 0
+    observables = {q.name: q.observable(cfg.calculate) for q in plan.integrals}
+    if observables:
+        occ = Occupations(mu=mu, temperature=cfg.fermi.temperature, surface_kind=cfg.fermi.surface,
+                          broadening=cfg.fermi.broadening)
+        res = integrate(model, list(observables.values()), occ, cfg.mesh.grid, cfg.mesh.shift,
+                        adaptive=cfg.mesh.adaptive, degen_thresh=cfg.model.degen_thresh,
+                        symmetry=plan.symmetry if cfg.symmetry.mode == "irreducible" else None)
+        values, nk = res.values, res.nk_evaluated
+        if len(res.levels) > 1:
+            levels = {name: [(n, v[name]) for n, v in res.levels] for name in values}
+    kinetic = _kinetic(plan, values) if plan.kinetic else {}
+    results = {}
+    for q in plan.requested:
+        attributes = {}
+        if q.kinetic:
+            datasets = kinetic[q.name]
+        else:
+            datasets = {"value": values[q.name]}
+            axis = observables[q.name].axis
+            if axis is not None:  # an extra axis after the Fermi energy, with its coordinates
+                datasets[axis[0]] = np.asarray(axis[1])
+        if "torque" in q.needs:
+            attributes = {"exchange_eV": cfg.torque.exchange, "axis": np.asarray(cfg.torque.axis)}
+        results[q.name] = QuantityResult(q, datasets, levels.get(q.name, []), attributes=attributes)
+    if plan.symmetry is not None:
+        for r in results.values():
+            _symmetry_pass(r, plan.symmetry, project=cfg.symmetry.mode == "irreducible" and r.quantity.kinetic)
+    wall = time.perf_counter() - t0
+    return RunResult(mu=mu, results=results, nk_evaluated=nk, wall_time_s=wall, attributes=_attributes(plan))
+
+
+def _tensor_datasets(r):
+    """Names of the datasets of a result that are tensors of its quantity's kind (n_mu, ..., 3, …, 3)."""
+    rank = parse_kind(r.quantity.tensor_kind)[0]
+    return [name for name, d in r.quantity.datasets.items()
+            if name in r.datasets and d.per_energy and d.units == r.quantity.units and rank > 0
+            and np.shape(r.datasets[name])[-rank:] == (3,) * rank]
+
+
+def _symmetry_pass(r, sym, project):
+    """Verify mode: forbidden fraction of each tensor dataset; irreducible mode (kinetic): project them."""
+    for name in _tensor_datasets(r):
+        if project:
+            r.datasets[name] = symmetrize(r.datasets[name], sym, r.quantity.tensor_kind)
+        else:
+            r.forbidden_fraction[name] = forbidden_fraction(r.datasets[name], sym, r.quantity.tensor_kind)
+
+
+def _kinetic(plan, sea):
+    """The kinetic driver: one shell per energy, every kinetic quantity's contribution from it (module doc)."""
+    cfg, model = plan.config, plan.model
+    mu, temperature = cfg.fermi.energies, cfg.fermi.temperature
+    disorder = cfg.disorder.disorder()
+    builder = ShellBuilder(model, disorder, shell_sampler(model, cfg.mesh.grid, cfg.mesh.shift),
+                           plan.shell_observables, interband=plan.interband, degen_thresh=cfg.model.degen_thresh)
+    ctx = KineticContext(builder, cfg.disorder, cfg.torque,
+                         ("velocity", "spin") if "spin" in plan.shell_observables else ("velocity",),
+                         sea, mu, temperature, cfg.fermi.broadening)
+    per_mu = {q.name: [] for q in plan.kinetic}
+    empty = np.zeros(len(mu), bool)
+    for i, m in enumerate(mu):
+        if cfg.disorder.quadrature == "smeared":
+            for q in plan.kinetic:
+                per_mu[q.name].append([(1.0, q.smeared(m, ctx))])
+            continue
+        found = {q.name: [] for q in plan.kinetic}
+        for energy, weight in zip(*energy_nodes(m, temperature)):
+            try:
+                shell = builder.build(energy)
+            except FermiSurfaceError:
+                continue  # at T > 0 an empty shell carries nothing
+            for q in plan.kinetic:
+                found[q.name].append((weight, q.shell(shell, ctx)))
+            del shell
+        if temperature <= 0 and not found[plan.kinetic[0].name]:
+            empty[i] = True
+            if parallel.is_root():
+                warnings.warn(f"no Fermi surface at mu = {m:.4f} eV (in a gap or outside the bands): the kinetic "
+                              "quantities are NaN there (dataset fermi_surface_empty)", RuntimeWarning, stacklevel=2)
+        for q in plan.kinetic:
+            per_mu[q.name].append(None if empty[i] else found[q.name])
+    out = {}
+    for q in plan.kinetic:
+        out[q.name] = q.combine(per_mu[q.name], ctx)
+        out[q.name]["fermi_surface_empty"] = empty
+    return out
+
+
+def _attributes(plan):
+    """Root attributes describing the model, mesh, symmetry and disorder of the run."""
+    cfg, model = plan.config, plan.model
+    attrs = {"model": model.name, "num_wann": model.num_wann, "lattice": model.lattice,
+             "cell_volume": model.cell_volume, "grid": np.asarray(cfg.mesh.grid), "shift": np.asarray(cfg.mesh.shift),
+             "temperature": cfg.fermi.temperature, "tau_fs": cfg.calculate.tau, "mpi_ranks": parallel.size()}
+    if plan.kinetic:
+        attrs["disorder"] = {k: v for k, v in vars(cfg.disorder).items()}
+    sym = plan.symmetry
+    if sym is not None:
+        attrs.update({"space_group": f"{sym.spacegroup_symbol} ({sym.spacegroup_number})",
+                      "point_group": sym.pointgroup_symbol,
+                      "magnetic_point_group": sym.magnetic_pointgroup_symbol or "unidentified",
+                      "symmetrized": cfg.symmetry.mode == "irreducible", "symmetry_mode": cfg.symmetry.mode})
+    info = model.symmetrization
+    if info is None:
+        attrs["hamiltonian_symmetrized"] = False
+    else:
+        attrs.update({"hamiltonian_symmetrized": True, "symmetrization_max_change_H_eV": info["max_change_H"],
+                      "symmetrization_operations": info["operations"]})
+    return attrs

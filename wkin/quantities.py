@@ -1,0 +1,274 @@
+r"""The registry of quantities: one entry per name, the only place that lists them.
+
+Each :class:`Quantity` says what a name in ``[calculate] quantities`` is: its family (how it is
+computed), tensor kind (how symmetry constrains it), units and axes, its HDF5 datasets, the
+configuration sections it needs, the model capabilities it requires, where it is documented, and
+the function that computes it. Configuration checks (:mod:`wkin.config`), the run plan
+(:mod:`wkin.plan`), symmetry verification, HDF5 writing (:mod:`wkin.io.results`) and the printed
+summary read from here.
+
+Families:
+
+- ``fermi_sea``, ``fermi_surface``, ``frequency``: Brillouin-zone integrals of a band integrand
+  (:class:`wkin.kspace.integrate.Observable`, built from the run settings by ``observable``);
+  ``frequency`` ones are Fermi-sea integrals with a frequency axis (``[calculate] frequencies``).
+- ``kinetic``: computed on the Fermi shells of the run (:mod:`wkin.kinetic.shells`), which every
+  kinetic quantity shares; ``shell`` gives one shell's contribution (``shell(shell, ctx)``, ctx: the
+  run's kinetic context, :class:`wkin.plan.KineticContext`), ``combine`` turns the contributions of all
+  Fermi energies into the stored datasets.
+
+Adding a quantity: one entry here, one formula function (``response/``), one test, one section
+in ``docs/outputs.md`` (``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .errors import ConfigError
+from .kspace.fermi_surface import FermiSurfaceError
+from .kspace.integrate import Observable
+from .response import boltzmann, extrinsic, intrinsic, optical_activity, spin_hall
+from .settings import CalculateSettings
+from .symmetry import CONDUCTIVITY as CONDUCTIVITY_KIND
+from .units import CONDUCTIVITY, S_PER_M_IN_S_PER_CM
+
+FAMILIES = ("fermi_sea", "fermi_surface", "frequency", "kinetic")
+#: the integration kind of each Brillouin-zone family
+_OCCUPATION = {"fermi_sea": "sea", "fermi_surface": "surface", "frequency": "sea"}
+_CART2 = ("cartesian", "cartesian")
+_PIECE_AXES = ("cartesian (response)", "cartesian (field)")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One HDF5 dataset of a quantity's group: its units and the names of its axes — after a leading
+    ``fermi_energy`` axis when ``per_energy`` (else all axes are in ``axes``: Fermi-surface states,
+    frequencies)."""
+
+    units: str
+    axes: tuple = _CART2
+    per_energy: bool = True
+
+    @property
+    def axes_text(self):
+        """The ``axes`` attribute: comma-separated axis names."""
+        return ", ".join((("fermi_energy",) if self.per_energy else ()) + self.axes)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A registry entry (module docstring).
+
+    ``datasets``: name → :class:`Dataset` of the HDF5 group (the ``summary`` ones are printed);
+    ``needs``: configuration sections ("disorder", "torque", "frequencies"); ``requires``: model
+    capabilities ("spin", "full_orbital"); ``sea_inputs``: Fermi-sea quantities a kinetic one adds as
+    its ``intrinsic`` piece (computed with it); ``shell_observables``/``interband``: what its Fermi
+    shells carry; ``zero_temperature``: defined at T = 0 only; ``smeared``: its per-Fermi-energy function
+    with the smeared-δ fallback quadrature (``[disorder] quadrature = "smeared"``), None if it has none;
+    ``doc``: the anchor in docs/outputs.md. Kinetic quantities also store ``fermi_surface_empty``
+    (n_mu,): True where a Fermi energy has no Fermi surface (its values are NaN).
+    """
+
+    name: str
+    family: str
+    tensor_kind: str
+    units: str
+    description: str
+    doc: str
+    datasets: dict
+    summary: tuple = ("value",)
+    needs: tuple = ()
+    requires: tuple = ()
+    observable: Callable | None = None
+    shell: Callable | None = None
+    combine: Callable | None = None
+    sea_inputs: tuple = ()
+    shell_observables: tuple = ()
+    interband: bool = False
+    zero_temperature: bool = False
+    smeared: Callable | None = None
+
+    @property
+    def kinetic(self) -> bool:
+        return self.family == "kinetic"
+
+
+def _bz(name, family, integrand, prefactor, kind, units, description, shape=(3, 3), axes=_CART2, requires=(),
+        energies_only=False, per_volume=True):
+    """A Brillouin-zone quantity whose Observable does not depend on the settings."""
+    def observable(settings):
+        return Observable(name, _OCCUPATION[family], integrand, shape,
+                          prefactor(settings) if callable(prefactor) else prefactor, per_volume=per_volume,
+                          tensor_kind=kind, energies_only=energies_only, requires=requires)
+    return Quantity(name, family, kind, units, description, f"outputs.md#{name}",
+                    {"value": Dataset(units, axes)}, requires=requires, observable=observable)
+
+
+def _stack(per_mu, scale=1.0):
+    """Weighted sum over the shells of each Fermi energy: {piece: (n_mu, ...)} (``scale`` × each tensor piece).
+
+    ``per_mu[i]``: list of (weight, {piece: value}); None where the Fermi surface is empty at T = 0
+    (NaN there); an empty list where every shell of a T > 0 sum is empty (zero there).
+    """
+    template = next((r for shells in per_mu if shells for _, r in shells), None)
+    if template is None:
+        raise FermiSurfaceError("no Fermi surface at any of the Fermi energies (all in gaps or outside the bands)")
+    out = {}
+    for piece in template:
+        arr = np.zeros((len(per_mu),) + np.shape(template[piece]))
+        for i, shells in enumerate(per_mu):
+            arr[i] = np.nan if shells is None else sum((w * np.asarray(r[piece]) for w, r in shells), arr[i])
+        out[piece] = arr if piece == "tau_average" else scale * arr
+    return out
+
+
+def _combine_conductivity(per_mu, ctx):
+    return _stack(per_mu, S_PER_M_IN_S_PER_CM)
+
+
+def _combine_states(per_mu, ctx):
+    """Fermi-surface states of all Fermi energies concatenated; states of mu_i are rows offsets[i]:offsets[i+1]."""
+    rows = [shells[0][1] if shells else None for shells in per_mu]
+    names = ("k", "band", "weight", "rate", "mean_free_path")
+    empty = {"k": np.zeros((0, 3)), "band": np.zeros(0, int), "weight": np.zeros(0), "rate": np.zeros(0),
+             "mean_free_path": np.zeros((0, 3))}
+    out = {n: np.concatenate([empty[n] if r is None else r[n] for r in rows]) for n in names}
+    out["offsets"] = np.cumsum([0] + [0 if r is None else len(r["k"]) for r in rows])
+    out["mu"] = np.asarray(ctx.mu, float)
+    return out
+
+
+def _combine_pieces(group, sea, scale=1.0, intrinsic=lambda x, ctx: x):
+    """Stack the shell pieces (times ``scale``), add the Fermi-sea quantity ``sea`` of the run as the
+    ``intrinsic`` piece (through ``intrinsic(value, ctx)``) and ``total`` (the sum of the main pieces)."""
+    def combine(per_mu, ctx):
+        out = {p: scale * v for p, v in _stack(per_mu).items()}
+        return extrinsic.with_totals({group: out}, {group: intrinsic(ctx.sea[sea], ctx)})[group]
+    return combine
+
+
+def _torque_of(spin, ctx):
+    return extrinsic.spin_orbit_torque(spin, ctx.torque.exchange, ctx.torque.axis)
+
+
+#: per Fermi energy: True where the Fermi surface is empty (the kinetic values there are NaN)
+EMPTY_FLAG = Dataset("", ())
+
+_HALL_PIECES = {p: Dataset(CONDUCTIVITY, _PIECE_AXES) for p in
+                ("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew", "skew_third_order", "total",
+                 "skew_fermi_sheet", "skew_companion", "omitted_term")}
+_SPIN_PIECES = ("edelstein", "intrinsic", "extrinsic", "side_jump", "skew", "skew_third_order", "total",
+                "skew_fermi_sheet", "skew_companion", "omitted_term")
+
+_ENTRIES = (
+    _bz("ahc", "fermi_sea", intrinsic.hall_curvature, intrinsic.AHC_PREFACTOR, "polar2_odd", CONDUCTIVITY,
+        "anomalous Hall conductivity sigma_ab = j_a/E_b (Fermi sea, intrinsic)"),
+    _bz("ohmic", "fermi_surface", intrinsic.velocity_velocity, lambda s: intrinsic.ohmic_prefactor(s.tau),
+        "polar2_even", CONDUCTIVITY, "Ohmic conductivity sigma_ab with constant relaxation time tau"),
+    _bz("berry_dipole", "fermi_surface", intrinsic.velocity_curvature, 1.0, "axial2_even", "dimensionless",
+        "Berry-curvature dipole D_ab = int f d_a Omega_b"),
+    _bz("gme_orb", "fermi_surface", intrinsic.velocity_orbital_moment, intrinsic.GME_ORB_PREFACTOR, "axial2_even",
+        "A", "gyrotropic magnetoelectric tensor K_ab, orbital part"),
+    _bz("gme_orb_full", "fermi_surface", intrinsic.velocity_orbital_moment_full, intrinsic.GME_ORB_PREFACTOR,
+        "axial2_even", "A", "gyrotropic magnetoelectric tensor K_ab, orbital part with the complete orbital moment "
+        "(needs B(R), C(R): [model] orbital = true)", requires=("full_orbital",)),
+    _bz("gme_spin", "fermi_surface", intrinsic.velocity_spin, intrinsic.GME_SPIN_PREFACTOR, "axial2_even", "A",
+        "gyrotropic magnetoelectric tensor K_ab, spin part (g_s = 2.0023)", requires=("spin",)),
+    _bz("spin_intrinsic", "fermi_sea", intrinsic.spin_connection_commutator, intrinsic.SPIN_INTRINSIC_PREFACTOR,
+        "axial2_odd", "1/(V*m^2)", "intrinsic (Fermi-sea) spin density <sigma_a> per unit field E_b, "
+        "spec seed-000 Eq. (57); multiply by hbar/2 for angular momentum", requires=("spin",)),
+    _bz("dos", "fermi_surface", intrinsic.ones, 1.0, "polar0_even", "1/(eV*cell)",
+        "density of states of the Wannier bands per unit cell", shape=(), axes=(), energies_only=True,
+        per_volume=False),
+    _bz("electrons", "fermi_sea", intrinsic.ones, 1.0, "polar0_even", "1/cell",
+        "number of electrons in the Wannier bands below mu, per unit cell", shape=(), axes=(), energies_only=True,
+        per_volume=False),
+    Quantity("shc", "fermi_sea", "axial3_even", "(hbar/e)*S/cm",
+             "intrinsic spin Hall conductivity sigma^c_ab = j^{s_c}_a / E_b (Kubo, Fermi sea; Qiao et al. PRB 98, "
+             "214402 (2018) Eqs. 3-5), spin current 1/2{sigma_c, v_a} in the Wannier subspace",
+             "outputs.md#shc",
+             {"value": Dataset("(hbar/e)*S/cm", ("cartesian a (spin current)", "cartesian b (field)",
+                                                 "cartesian c (spin)"))},
+             requires=("spin",), observable=lambda s: spin_hall.spin_hall_observable("shc")),
+    Quantity("noa_orb", "frequency", "axial2_even", "m",
+             "natural optical activity, interband orbital gamma_{ab c}(omega) (TAS17 Eq. C12, postw90 -noa), "
+             "dual form value[mu, omega, d, c] with gamma_abc = eps_abd gamma_dc", "outputs.md#noa_orb",
+             {"value": Dataset("m", ("frequency", "cartesian", "cartesian")),
+              "frequency": Dataset("eV", ("frequency",), per_energy=False)},
+             needs=("frequencies",),
+             observable=lambda s: optical_activity.noa_orb(s.frequencies, s.eta, covariant=True)),
+    Quantity("conductivity_boltzmann", "kinetic", "polar2_even", CONDUCTIVITY,
+             "Drude conductivity sigma_ab = j_a/E_b from the exact linearized Boltzmann equation with the Born "
+             "kernel of scalar Gaussian disorder", "outputs.md#conductivity_boltzmann",
+             {"value": Dataset(CONDUCTIVITY), "rta": Dataset(CONDUCTIVITY), "constant_tau": Dataset(CONDUCTIVITY),
+              "tau_average": Dataset("s", ()), "fermi_surface_empty": EMPTY_FLAG},
+             summary=("value", "rta", "constant_tau"), needs=("disorder",),
+             shell=boltzmann.conductivity_pieces, combine=_combine_conductivity, shell_observables=("velocity",),
+             smeared=boltzmann.smeared_pieces),
+    Quantity("scattering_rate", "kinetic", "polar0_even", "1/s",
+             "out-scattering rate 1/tau of each Fermi-surface state (Born, T = 0)", "outputs.md#scattering_rate",
+             {"k": Dataset("reduced", ("state", "reduced"), False), "band": Dataset("", ("state",), False),
+              "weight": Dataset("1/(eV*Angstrom^3)", ("state",), False), "rate": Dataset("1/s", ("state",), False),
+              "mean_free_path": Dataset("m", ("state", "cartesian"), False),
+              "offsets": Dataset("", ("fermi_energy + 1",), False), "mu": Dataset("eV", ("fermi_energy",), False),
+              "fermi_surface_empty": EMPTY_FLAG},
+             summary=(), needs=("disorder",), shell=boltzmann.scattering_states, combine=_combine_states,
+             shell_observables=("velocity",), zero_temperature=True),
+    Quantity("ahe_extrinsic", "kinetic", CONDUCTIVITY_KIND, CONDUCTIVITY,
+             "conductivity sigma_ab = j_a/E_b split into Drude, intrinsic (Fermi sea), extrinsic velocity, side jump "
+             "and skew (Fermi sheet + companion shells); T = 0", "outputs.md#ahe_extrinsic",
+             {**_HALL_PIECES, "fermi_surface_empty": EMPTY_FLAG},
+             summary=("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew", "total"), needs=("disorder",),
+             shell=extrinsic.hall_pieces, combine=_combine_pieces("ahe_extrinsic", "ahc", S_PER_M_IN_S_PER_CM),
+             sea_inputs=("ahc",), shell_observables=("velocity",), interband=True, zero_temperature=True),
+    Quantity("spin_density", "kinetic", "axial2", "1/(V*m^2)",
+             "spin density <sigma_a> per unit field E_b (Pauli spin per volume; x hbar/2 for angular momentum) split "
+             "into Edelstein, intrinsic, extrinsic, side jump, skew", "outputs.md#spin_density",
+             {**{p: Dataset("1/(V*m^2)", _PIECE_AXES) for p in _SPIN_PIECES}, "fermi_surface_empty": EMPTY_FLAG},
+             summary=("edelstein", "intrinsic", "total"), needs=("disorder",), requires=("spin",),
+             shell=extrinsic.spin_pieces, combine=_combine_pieces("spin_density", "spin_intrinsic"),
+             sea_inputs=("spin_intrinsic",),
+             shell_observables=("velocity", "spin"), interband=True, zero_temperature=True),
+    Quantity("spin_orbit_torque", "kinetic", "axial2", "C/m^2",
+             "torque density tau_a per unit field E_b, tau = Delta m x <sigma> (J/m^3 per V/m)",
+             "outputs.md#spin_orbit_torque",
+             {**{p: Dataset("C/m^2", _PIECE_AXES) for p in _SPIN_PIECES}, "fermi_surface_empty": EMPTY_FLAG},
+             summary=("edelstein", "intrinsic", "total"), needs=("disorder", "torque"), requires=("spin",),
+             shell=extrinsic.torque_pieces,
+             combine=_combine_pieces("spin_density", "spin_intrinsic", intrinsic=_torque_of),
+             sea_inputs=("spin_intrinsic",),
+             shell_observables=("velocity", "spin"), interband=True, zero_temperature=True),
+)
+
+#: name → :class:`Quantity`
+QUANTITIES = {q.name: q for q in _ENTRIES}
+
+
+def get(name) -> Quantity:
+    """The registry entry of ``name``; :class:`wkin.errors.ConfigError` for an unknown name."""
+    try:
+        return QUANTITIES[name]
+    except KeyError:
+        raise ConfigError(f"[calculate] quantities: unknown quantity {name!r} "
+                          f"(available: {', '.join(QUANTITIES)})") from None
+
+
+def observables(names, settings: CalculateSettings | None = None, **kwargs):
+    """The :class:`wkin.kspace.integrate.Observable` s of Brillouin-zone quantities.
+
+    ``settings``: the ``[calculate]`` section (τ, frequencies, eta); or give its keys as keyword
+    arguments (``observables(["ohmic"], tau=10.0)``).
+    """
+    if settings is None:
+        settings = CalculateSettings(quantities=tuple(names), **kwargs)
+    out = []
+    for name in names:
+        q = get(name)
+        if q.observable is None:
+            raise ConfigError(f"{name}: a kinetic quantity, computed on Fermi shells, not a Brillouin-zone integral")
+        out.append(q.observable(settings))
+    return out
