@@ -4,17 +4,17 @@
 For one Wannier90 model (default bcc Fe, 18 WF with SOC) at one Fermi energy
 this measures, for Fermi surfaces of N_FS ≈ 10⁴, 10⁵, 10⁶ points,
 
-- the Fermi-surface build: ``model.energies_grid`` (FFT + eigvalsh on the
-  N×N×N grid) and ``wkin.fermi.fermi_surface`` (linear tetrahedra);
-- the full (non-RTA) Boltzmann solve: ``shell_states`` (diagonalisation at the
+- the Fermi-surface build: ``wkin.bands.energies_grid`` (FFT + eigvalsh on the
+  N×N×N grid) and ``wkin.kspace.fermi_surface.fermi_surface`` (linear tetrahedra);
+- the full (non-RTA) Boltzmann solve: ``ShellBuilder.from_surface`` (diagonalisation at the
   Fermi-surface points), ``CollisionOperator`` (feature vectors, out-scattering
   rates), ``CollisionOperator.solve`` (the factorized exact solve) and σ;
 
 serially (one process), under ``mpiexec -n 2`` (production path only), and with
 the dense N×N reference (``dense_kernel`` + ``solve_dense``) where it fits in
-memory. These are the same calls, in the same order, as
-``wkin.response.boltzmann.solve_shell`` / ``conductivity_boltzmann`` at T = 0
-(the band-energy grid is kept alive through the solve, as there); they are
+memory. These are the same calls, in the same order, as a run's
+``conductivity_boltzmann`` at T = 0 (``ShellBuilder.build`` and ``wkin.response.boltzmann.drude``;
+the band-energy grid is kept alive through the solve, as there); they are
 only timed stage by stage here.
 
 Every configuration runs in a fresh child process (``--child``), so that the
@@ -24,7 +24,7 @@ Wannier90 files is timed separately and not included in the totals (the RSS
 after loading is printed as the baseline). Each process uses the number of
 BLAS/OpenMP threads given by ``--threads`` (default 1) and is pinned to that
 many CPUs (rank r to the r-th set; ``--no-pin`` to disable), because
-``model.energies_grid`` calls ``scipy.fft.ifftn(..., workers=-1)``, which starts
+``wkin.bands.energies_grid`` calls ``scipy.fft.ifftn(..., workers=-1)``, which starts
 one FFT thread per CPU whatever the environment says: "serial" is one core,
 "mpi×2" two. Wall and process CPU time are both printed; on a shared machine
 wall > CPU shows contention from other jobs.
@@ -174,11 +174,13 @@ class Stages:
 # ---------------------------------------------------------------------------- child: one configuration
 def child(args):
     from wkin import parallel
-    from wkin.kspace import fermi_surface as fermi
-    from wkin.collision import CollisionOperator, shell_states, solve_dense
+    from wkin.bands import energies_grid
+    from wkin.kinetic.collision import solve_dense
     from wkin.kinetic.disorder import Disorder
+    from wkin.kinetic.shells import ShellBuilder
+    from wkin.kspace import fermi_surface as fermi
     from wkin.model import TightBindingModel
-    from wkin.response.boltzmann import VELOCITY_SI, _sigma
+    from wkin.response.boltzmann import _sigma
 
     comm = parallel.COMM
     if args.pin and hasattr(os, "sched_setaffinity"):
@@ -201,18 +203,18 @@ def child(args):
     if prof:
         prof.enable()
     S = Stages()
-    energies = S.run("grid", model.energies_grid, grid, args.shift)
+    energies = S.run("grid", energies_grid, model, grid, args.shift)
     fs = S.run("tetra", fermi.fermi_surface, model, args.mu, grid, args.shift, energies=energies)
     rec["n_fs"] = int(len(fs.k))
     rss_fs = rss_bytes()
     if args.mode != "fs":
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            st = S.run("states", shell_states, model, fs)
+            shell = S.run("states", ShellBuilder(model, dis, None).from_surface, fs)
         rec["warnings"] = sorted({str(w.message)[:160] for w in caught})
+        st, v = shell.states, shell.observables["velocity"]
         rec["skipped"] = int(st.skipped)
-        op = S.run("operator", CollisionOperator, st, dis, model)
-        v = st.velocity * VELOCITY_SI
+        op = S.run("operator", lambda: shell.operator)
         if args.mode == "prod":
             lam = S.run("solve", op.solve, v)
         else:  # dense N×N reference (serial only)
@@ -309,7 +311,7 @@ def fit_grid(counts, target):
 
 
 def calibrate(args):
-    from wkin import fermi
+    from wkin.kspace import fermi_surface as fermi
     from wkin.model import TightBindingModel
     model = TightBindingModel.from_wannier90(args.seed)
     counts = []
@@ -501,7 +503,7 @@ def driver(args):
                   + ", ".join(f"{x['maxrss'] / MB:.0f}" for x in r["per_rank"]) + " MB")
 
     print("\nstage breakdown (s; max over ranks): grid = energies_grid, tetra = fermi_surface, "
-          "states = shell_states, operator = CollisionOperator(), kernel = dense_kernel, solve, sigma")
+          "states = ShellBuilder.from_surface, operator = FermiShell.operator, kernel = dense_kernel, solve, sigma")
     stages = ("grid", "tetra", "states", "operator", "kernel", "solve", "sigma")
     print(f"{'target':>7} {'run':<15} " + " ".join(f"{s:>9}" for s in stages) + f" {'us/N_FS':>8}")
     for r in allrows:

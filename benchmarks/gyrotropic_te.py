@@ -67,6 +67,7 @@ import os
 import sys
 
 from common import limit_threads, rates, strip_postw90_tasks  # noqa: E402
+
 PIPELINE = "python interfaces/qe_wannier90/run_pipeline.py Te --workdir DIR --postw90"
 
 
@@ -115,13 +116,12 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from interpolation import machine_info, quiet, wb_nkfft  # noqa: E402
 
-from wkin.kspace.integrate import integrate  # noqa: E402
-from wkin.kspace.occupations import Occupations  # noqa: E402
-from wkin.quantities import observables  # noqa: E402
 from wkin.io.wannier90 import read_win  # noqa: E402
+from wkin.kspace.integrate import Observable, integrate  # noqa: E402
+from wkin.kspace.occupations import Occupations  # noqa: E402
 from wkin.model import TightBindingModel  # noqa: E402
 from wkin.progress import Progress  # noqa: E402
-from wkin.kspace.integrate import Observable  # noqa: E402
+from wkin.quantities import observables  # noqa: E402
 from wkin.response.intrinsic import GME_ORB_PREFACTOR, energy_weighted_dipole  # noqa: E402
 
 COMPONENTS = {"xx": (0, 0), "yy": (1, 1), "zz": (2, 2)}

@@ -86,12 +86,12 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from wkin.io.wannier90 import read_win  # noqa: E402
 from wkin.kspace.integrate import integrate  # noqa: E402
 from wkin.kspace.occupations import Occupations  # noqa: E402
-from wkin.quantities import observables  # noqa: E402
-from wkin.io.wannier90 import read_win  # noqa: E402
 from wkin.model import TightBindingModel  # noqa: E402
 from wkin.progress import Progress  # noqa: E402
+from wkin.quantities import observables  # noqa: E402
 
 #: WannierBerri prints σ in S/m, wkin and postw90 in S/cm
 S_PER_M_TO_S_PER_CM = 1e-2

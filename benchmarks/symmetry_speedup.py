@@ -8,7 +8,7 @@ smearing of ``examples/materials/Te/gyrotropic.toml``) and bcc Fe with m ∥ z
 1. loads the model and symmetrizes it (:func:`wkin.symmetrize_model.symmetrized_model`,
    projections from the ``.win``), reporting how much the input broke the symmetry;
 2. times :func:`wkin.integrate.integrate` (full Γ-centred N³ mesh, FFT blocks) and
-   :func:`wkin.symmetry.integrate_irreducible` (irreducible points, weights, the
+   :func:`wkin.kspace.integrate.integrate` with ``symmetry`` (irreducible points, weights, the
    result projected with the magnetic point group) on the same mesh;
 3. prints the speed-up (full wall time ÷ irreducible wall time) and the largest
    difference relative to the largest |component|, for the symmetrized model and,
@@ -49,12 +49,12 @@ def main(argv=None):
     import numpy as np
 
     from wkin.kspace.integrate import integrate
-from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
+    from wkin.kspace.occupations import Occupations
     from wkin.model import TightBindingModel
-    from wkin.progress import Progress
     from wkin.model.symmetrize import symmetrized_model
-    from wkin.symmetry import integrate_irreducible
+    from wkin.progress import Progress
+    from wkin.quantities import observables
+    from wkin.symmetry import crystal_symmetry
     Progress.enabled = False
 
     te = os.path.join(ROOT, "examples", "materials", "Te", "Te")
@@ -78,14 +78,15 @@ from wkin.quantities import observables
               f"{np.abs(sym.lattice - raw.lattice).max():.1e} Å")
         grid = [n, n, n]
         # warm-up (FFT plans, caches)
-        integrate(sym, [q], occ, [4, 4, 4])
-        integrate_irreducible(sym, [q], occ, [4, 4, 4], magnetization=mag)
+        obs = observables([q])
+        integrate(sym, obs, occ, [4, 4, 4])
+        integrate(sym, obs, occ, [4, 4, 4], symmetry=crystal_symmetry(sym, mag))
         for label, model in (("symmetrized", sym),) + (() if args.skip_raw else (("raw", raw),)):
             t0 = time.perf_counter()
-            full = integrate(model, [q], occ, grid).values[q]
+            full = integrate(model, obs, occ, grid).values[q]
             t_full = time.perf_counter() - t0
             t0 = time.perf_counter()
-            res = integrate_irreducible(model, [q], occ, grid, magnetization=mag)
+            res = integrate(model, obs, occ, grid, symmetry=crystal_symmetry(model, mag))
             t_irr = time.perf_counter() - t0
             irr = res.values[q]
             rel = float(np.abs(irr - full).max() / np.abs(full).max())

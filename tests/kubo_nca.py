@@ -146,6 +146,7 @@ def random_model_2d(seed=1, nw=3, scale=0.5, centres=False):
 def compare_random(nw, centres, mu=0.0, u2=(0.1, 0.05), eta=(2e-3, 1e-3)):
     """Hall part (e²/h) of the kinetic ext + sj + skew and of the NCA clean limit on a random 2D model."""
     from scipy.constants import e, h
+
     from wkin.kinetic.disorder import Disorder
     from wkin.response.extrinsic import response_shell
     model = random_model_2d(nw=nw, centres=centres)

@@ -5,12 +5,12 @@ Chern number: for M < 0 < B in wkin.model.lattice.massive_dirac the lower band h
 σ_xy·c = +e²/h (spec seed-000 §4.4).
 """
 
-import numpy as np
-from scipy.constants import e, h
-
 import dataclasses
 
+import numpy as np
 from conftest import random_model
+from scipy.constants import e, h
+
 from wkin.kspace.integrate import Adaptive, integrate
 from wkin.kspace.mesh import subdivide
 from wkin.kspace.occupations import Occupations

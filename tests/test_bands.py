@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import random_model
+
 from wkin.bands import from_eigenvectors, solve
 from wkin.kspace.mesh import uniform
 from wkin.model import ModelError, TightBindingModel

@@ -4,10 +4,14 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import random_model
 from scipy.constants import e, hbar
 
-from conftest import random_model
-from wkin.kinetic.collision import CollisionOperator, SmearedCollisionOperator, solve_dense
+from wkin.kinetic.collision import (
+    CollisionOperator,
+    SmearedCollisionOperator,
+    solve_dense,
+)
 from wkin.kinetic.disorder import Disorder
 from wkin.kinetic.shells import DegenerateBandsError, ShellBuilder, window_states
 from wkin.kspace.fermi_surface import TetrahedronSampler, fermi_surface

@@ -7,13 +7,13 @@ import textwrap
 import h5py
 import numpy as np
 import pytest
-
 from conftest import random_model
+
 from wkin.cli import main
+from wkin.io.wannier90 import write_tb
 from wkin.kspace.integrate import integrate
 from wkin.kspace.occupations import Occupations
 from wkin.quantities import observables
-from wkin.io.wannier90 import write_tb
 
 CONFIG = """
 [model]

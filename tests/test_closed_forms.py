@@ -13,13 +13,15 @@ a temperature is used and the closed form is smeared with the same
 
 import numpy as np
 import pytest
-from scipy.constants import e as E_CHARGE, h as PLANCK, hbar as HBAR, k as K_BOLTZMANN
+from scipy.constants import e as E_CHARGE
+from scipy.constants import h as PLANCK
+from scipy.constants import hbar as HBAR
+from scipy.constants import k as K_BOLTZMANN
 
-from wkin.kspace.occupations import occupation
-from wkin.model import lattice as models
 from wkin.bands import solve
 from wkin.kspace.integrate import integrate
-from wkin.kspace.occupations import Occupations
+from wkin.kspace.occupations import Occupations, occupation
+from wkin.model import lattice as models
 from wkin.quantities import observables
 
 G0 = E_CHARGE**2 / PLANCK  # e²/h in S

@@ -4,20 +4,22 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import random_model
 from scipy.constants import e, h, hbar
 
-from conftest import random_model
 from wkin.bands import solve
 from wkin.kinetic.collision import CollisionOperator
-from wkin.kinetic.shells import ShellBuilder
 from wkin.kinetic.disorder import Disorder
+from wkin.kinetic.shells import ShellBuilder
 from wkin.kspace.fermi_surface import fermi_surface
 from wkin.kspace.integrate import integrate
 from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
 from wkin.model import TightBindingModel
 from wkin.model.lattice import massive_dirac
-from wkin.response.extrinsic import extrinsic_responses, response_shell, spin_orbit_torque
+from wkin.plan import run_kinetic
+from wkin.quantities import observables
+from wkin.response.extrinsic import response_shell, spin_orbit_torque
+from wkin.settings import DisorderSettings, TorqueSettings
 
 E2H = e**2 / h
 
@@ -127,16 +129,22 @@ def test_extrinsic_velocity_vanishes_with_time_reversal():
 def test_pieces_sum_to_total_and_torque_is_m_cross_spin():
     model = massive_dirac(t=1.0, a=1.0, B=0.04, M=0.03)
     ahc = integrate(model, observables(["ahc", "spin_intrinsic"]), Occupations(mu=[0.1], broadening=0.01), [200, 200, 1]).values
-    out = extrinsic_responses(model, Disorder("cell", 0.01), [0.1], [200, 200, 1], spin=True, intrinsic=ahc)
-    a = out["ahe_extrinsic"]
+    out = run_kinetic(model, ["ahe_extrinsic", "spin_density", "spin_orbit_torque"], [0.1],
+                      DisorderSettings("cell", 0.01), grid=[200, 200, 1], torque=TorqueSettings(0.03, (0, 0, 2.0)),
+                      sea=ahc)
+    a = out["ahe_extrinsic"]  # S/cm
     total = a["drude"] + a["intrinsic"] + a["extrinsic_velocity"] + a["side_jump"] + a["skew"] + a["skew_third_order"]
-    assert np.array_equal(total, a["total"])
+    assert np.allclose(total, a["total"], rtol=1e-14, atol=0)
     assert np.allclose(a["skew"], a["skew_fermi_sheet"] + a["skew_companion"], rtol=1e-12)
-    assert np.allclose(a["intrinsic"], 100 * ahc["ahc"])
+    assert np.allclose(a["intrinsic"], ahc["ahc"], rtol=1e-14, atol=0)
     tq = spin_orbit_torque(out["spin_density"]["total"], 0.03, [0, 0, 2.0])
     s = out["spin_density"]["total"][0]
     assert np.allclose(tq[0, 0], -0.03 * e * s[1]) and np.allclose(tq[0, 1], 0.03 * e * s[0])
     assert np.allclose(tq[0, 2], 0.0)
+    for piece, value in out["spin_orbit_torque"].items():  # the run's torque: Δ m̂ × each spin-density piece
+        if piece != "fermi_surface_empty":
+            ref = spin_orbit_torque(out["spin_density"][piece], 0.03, [0, 0, 2.0])
+            assert np.allclose(value, ref, rtol=1e-12, atol=1e-14 * np.abs(tq).max()), piece
 
 
 def test_intrinsic_spin_is_the_commutator_form_and_reduces_to_berry_curvature():

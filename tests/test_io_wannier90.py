@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from wkin.model import TightBindingModel
 from wkin.io import wannier90 as w90
 from wkin.io.wannier90 import Wannier90FormatError
+from wkin.model import TightBindingModel
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -9,9 +9,9 @@ of the kinetic code, and its longitudinal part the Boltzmann (Drude) conductivit
 
 import numpy as np
 import pytest
+from kubo_nca import KuboStreda, refined_points, richardson
 from scipy.constants import e, h
 
-from kubo_nca import KuboStreda, refined_points, richardson
 from wkin.kinetic.disorder import Disorder
 from wkin.model.lattice import massive_dirac
 from wkin.response.extrinsic import response_shell

@@ -16,8 +16,8 @@ from scipy.constants import e, hbar
 
 from wkin.kspace.integrate import integrate
 from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
 from wkin.model import TightBindingModel
+from wkin.quantities import observables
 
 pytestmark = [pytest.mark.crosscode, pytest.mark.live_dft]
 

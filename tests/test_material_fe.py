@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 
 from wkin.bands import solve
-from wkin.kspace.occupations import occupation
 from wkin.kspace.integrate import integrate
-from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
 from wkin.kspace.mesh import uniform
+from wkin.kspace.occupations import Occupations, occupation
 from wkin.model import TightBindingModel
+from wkin.quantities import observables
 
 pytestmark = pytest.mark.crosscode
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from wkin.cli import main
-from wkin.kinetic.disorder import Disorder
 from wkin.kspace.integrate import integrate
 from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
 from wkin.model import TightBindingModel
-from wkin.response.extrinsic import extrinsic_responses
+from wkin.plan import run_kinetic
+from wkin.quantities import observables
+from wkin.settings import DisorderSettings
 from wkin.symmetry import crystal_symmetry, symmetrize
 
 pytestmark = pytest.mark.crosscode
@@ -70,13 +70,13 @@ def fe(tmp_path_factory):
         cli = {k: f["ahe_extrinsic"][k][:] for k in f["ahe_extrinsic"] if k != "fermi_surface_empty"}
     model = TightBindingModel.from_wannier90(str(FE / "Fe"), use_ws_distance=True)
     ref_ahc = integrate(model, observables(["ahc"]), Occupations(mu=[EF]), GRID).values["ahc"]
-    api = extrinsic_responses(model, Disorder("cell", 4.0), [EF], GRID, companion_step=STEP,
-                              intrinsic={"ahc": ref_ahc})["ahe_extrinsic"]  # S/m
-    return model, ahc, ref_ahc, cli, {k: 1e-2 * v for k, v in api.items()}
+    api = run_kinetic(model, ["ahe_extrinsic"], [EF], DisorderSettings("cell", 4.0, companion_step=STEP), grid=GRID,
+                      sea={"ahc": ref_ahc})["ahe_extrinsic"]
+    return model, ahc, ref_ahc, cli, {k: v for k, v in api.items() if k != "fermi_surface_empty"}
 
 
 def test_intrinsic_piece_is_the_ahc_of_the_same_grid(fe):
-    """`intrinsic` is the Fermi-sea `ahc` of the same uniform grid (S/cm; the API's S/m converted)."""
+    """`intrinsic` is the Fermi-sea `ahc` of the same uniform grid (S/cm), in the run and through the API."""
     _, ahc, ref_ahc, cli, api = fe
     assert np.allclose(cli["intrinsic"], ahc, rtol=1e-15, atol=0)
     assert np.allclose(ahc, ref_ahc, rtol=1e-12, atol=0)

@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from scipy.constants import e, hbar
 
-from wkin.kspace.integrate import integrate
+from wkin.kspace.integrate import Observable, integrate
 from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
 from wkin.model import TightBindingModel
-from wkin.kspace.integrate import Observable
+from wkin.quantities import observables
 from wkin.response.intrinsic import GME_ORB_PREFACTOR, energy_weighted_dipole
 from wkin.symmetry import crystal_symmetry, symmetrize
 

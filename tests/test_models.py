@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import spglib
 
-from wkin.model import lattice as models
 from wkin.bands import solve
 from wkin.kspace.integrate import integrate
 from wkin.kspace.occupations import Occupations
+from wkin.model import lattice as models
 from wkin.quantities import observables
 
 SX = np.array([[0, 1], [1, 0]], complex)

@@ -7,8 +7,8 @@ import sys
 import h5py
 import numpy as np
 import pytest
-
 from conftest import random_model
+
 from wkin.io.wannier90 import write_tb
 
 pytestmark = pytest.mark.mpi

@@ -8,12 +8,17 @@ import numpy as np
 import pytest
 
 from wkin import bands
-from wkin.model import lattice as models
 from wkin.kspace.integrate import integrate
 from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
 from wkin.model import TightBindingModel
-from wkin.response.optical_activity import POSTW90_COLUMNS, noa_integrand, noa_orb, rotatory_power
+from wkin.model import lattice as models
+from wkin.quantities import observables
+from wkin.response.optical_activity import (
+    POSTW90_COLUMNS,
+    noa_integrand,
+    noa_orb,
+    rotatory_power,
+)
 
 TE = Path(__file__).resolve().parents[1] / "examples" / "materials" / "Te"
 REF = TE / "reference" / "noa"
@@ -51,7 +56,7 @@ def check_noa_and_berry_dipole_against_postw90(model, ref_dir):
     obs = noa_orb(w, eta=0.01, eigval_max=8.6667, centres=model.centres)
     occ = Occupations(mu=mu, surface_kind="gaussian", broadening=0.01 / np.sqrt(2))
     r = integrate(model, [obs] + observables(["berry_dipole"]), occ, [25, 25, 25]).values
-    gamma = r["noa_orb"] * 1e10  # m → Å
+    gamma = r["gamma_orb"] * 1e10  # m → Å
     wk = np.stack([gamma[..., d, c] for d, c in POSTW90_COLUMNS], axis=-1)
     assert np.abs(ref).max() > 1e3  # Å: the Te valence-band values are large, nothing vacuous
     scale = np.abs(ref).max(axis=2)
@@ -155,7 +160,7 @@ def test_chiral_enantiomers_d3_form_and_sign():
         for hand in (+1, -1):
             model = models.chiral_trigonal(handedness=hand)
             obs = noa_orb(freqs, eta=0.02, covariant=covariant)
-            res[hand] = integrate(model, [obs], occ, [12, 12, 12]).values["noa_orb"]
+            res[hand] = integrate(model, [obs], occ, [12, 12, 12]).values["gamma_orb"]
         g = res[+1]
         big = np.abs(g).max()
         assert big > 0 and np.abs(g[..., 2, 2]).min() > 1e-3 * big and np.abs(g[..., 0, 0]).min() > 1e-3 * big
@@ -217,6 +222,7 @@ def test_cli_noa_orb_writes_the_integrate_result(tmp_path):
     """`wkin run` with quantities = ["noa_orb"]: (n_mu, n_freq, 3, 3) in m with its frequency axis, equal to the
     direct integration of the basis-independent form; the irreducible wedge gives the same (chiral model)."""
     import h5py
+
     from wkin.cli import main
     from wkin.model.lattice import chiral_trigonal
     out = {}
@@ -231,7 +237,7 @@ def test_cli_noa_orb_writes_the_integrate_result(tmp_path):
     assert d.attrs["axes"] == "fermi_energy, frequency, cartesian, cartesian"
     assert np.array_equal(f["noa_orb/frequency"][:], [0.0, 0.1])
     ref = integrate(chiral_trigonal(), [noa_orb([0.0, 0.1], 0.02, covariant=True)],
-                    Occupations(mu=np.array([-0.37, 0.13])), [8, 8, 8]).values["noa_orb"]
+                    Occupations(mu=np.array([-0.37, 0.13])), [8, 8, 8]).values["gamma_orb"]
     assert np.allclose(d[:], ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
     assert d.attrs["forbidden_fraction"] < 1e-10
     assert np.allclose(out["irreducible"]["noa_orb/value"][:], ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())

@@ -21,14 +21,13 @@ position matrix, Ω̄ = 0 = i[τ_α, τ_β] and they coincide as they stand.
 
 import numpy as np
 import pytest
-
 from conftest import random_model
+
 from wkin.bands import solve, solve_fourier
-from wkin.kspace.integrate import integrate
+from wkin.kspace.integrate import Observable, integrate
 from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
 from wkin.model import CYCLIC, ModelError, TightBindingModel
-from wkin.kspace.integrate import Observable
+from wkin.quantities import observables
 from wkin.response.intrinsic import GME_ORB_PREFACTOR, energy_weighted_dipole
 
 

@@ -13,14 +13,14 @@ WannierBerri returns S/m in the (ħ/e) convention of postw90; wkin returns (ħ/e
 
 import numpy as np
 import pytest
-
 from conftest import random_model
+
 from wkin.bands import from_eigenvectors, solve
+from wkin.io.wannier90 import write_tb
 from wkin.kspace.integrate import integrate
 from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
-from wkin.io.wannier90 import write_tb
 from wkin.model import TightBindingModel
+from wkin.quantities import observables
 from wkin.response.spin_hall import shc_integrand, spin_hall_observable
 
 NK = (6, 6, 6)
@@ -163,6 +163,7 @@ def test_fe_against_wannierberri(tmp_path):
     external_terms=False, wkin with the diagonal tight-binding centres, Ā = 0), 12³ mesh, E_F ± 0.5 eV."""
     wb = pytest.importorskip("wannierberri")
     from pathlib import Path
+
     from wkin.io.wannier90 import plain_copies
     fe = str(Path(__file__).resolve().parents[1] / "examples" / "materials" / "Fe" / "Fe")
     model = TightBindingModel.from_wannier90(fe, spin=True)

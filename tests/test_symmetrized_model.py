@@ -17,11 +17,15 @@ import numpy as np
 import pytest
 
 from wkin.bands import solve
+from wkin.io.wannier90 import read_win, win_projections
 from wkin.kspace.integrate import integrate
 from wkin.kspace.occupations import Occupations
-from wkin.io.wannier90 import read_win, win_projections
 from wkin.model import TightBindingModel
-from wkin.model.symmetrize import angular_function, orbital_representation, symmetrized_model
+from wkin.model.symmetrize import (
+    angular_function,
+    orbital_representation,
+    symmetrized_model,
+)
 from wkin.quantities import get, observables
 from wkin.symmetry import crystal_symmetry, forbidden_fraction, space_group_operations
 
@@ -237,6 +241,7 @@ def test_cli_symmetrize_hamiltonian_irreducible_equals_full(tmp_path):
     """`[symmetry] symmetrize_hamiltonian = true`: `wkin run` in irreducible mode equals verify mode (full mesh)
     to 1e-8, the forbidden fraction of the full-mesh result is at rounding level, and the run records it."""
     import h5py
+
     from wkin.cli import main
     out = {}
     for mode in ("irreducible", "verify"):

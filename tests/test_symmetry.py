@@ -12,9 +12,9 @@ import spglib
 from wkin import symmetry as S
 from wkin.kspace.integrate import Adaptive, integrate
 from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
 from wkin.model import TightBindingModel
 from wkin.model.lattice import chiral_trigonal, haldane
+from wkin.quantities import observables
 
 # ------------------------------------------------------------------ structures
 

@@ -6,14 +6,13 @@ formulas and Fermi-level bookkeeping. Agreement to 1e-6 relative is required.
 
 import numpy as np
 import pytest
-
 from conftest import random_model
-from wkin.kspace.integrate import integrate
-from wkin.kspace.occupations import Occupations
-from wkin.quantities import observables
+
 from wkin.io.wannier90 import write_tb
+from wkin.kspace.integrate import Observable, integrate
+from wkin.kspace.occupations import Occupations
 from wkin.model import TightBindingModel
-from wkin.kspace.integrate import Observable
+from wkin.quantities import observables
 from wkin.response.intrinsic import GME_ORB_PREFACTOR, energy_weighted_dipole
 
 wb = pytest.importorskip("wannierberri")

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import parallel
 from . import quantities as registry
-from .bands import band_window
+from .bands import DEGEN_THRESH, band_window
 from .errors import ConfigError
 from .kinetic.shells import ShellBuilder
 from .kspace.fermi_surface import FermiSurfaceError
@@ -198,40 +198,56 @@ def _symmetry_pass(r, sym, project):
 
 
 def _kinetic(plan, sea):
-    """The kinetic driver: one shell per energy, every kinetic quantity's contribution from it (module doc)."""
-    cfg, model = plan.config, plan.model
-    mu, temperature = cfg.fermi.energies, cfg.fermi.temperature
-    disorder = cfg.disorder.disorder()
-    builder = ShellBuilder(model, disorder, shell_sampler(model, cfg.mesh.grid, cfg.mesh.shift),
-                           plan.shell_observables, interband=plan.interband, degen_thresh=cfg.model.degen_thresh)
-    ctx = KineticContext(builder, cfg.disorder, cfg.torque,
-                         ("velocity", "spin") if "spin" in plan.shell_observables else ("velocity",),
-                         sea, mu, temperature, cfg.fermi.broadening)
-    per_mu = {q.name: [] for q in plan.kinetic}
+    """The kinetic quantities of a run (:func:`run_kinetic` with the plan's settings)."""
+    cfg = plan.config
+    return run_kinetic(plan.model, plan.kinetic, cfg.fermi.energies, cfg.disorder, grid=cfg.mesh.grid,
+                       shift=cfg.mesh.shift, temperature=cfg.fermi.temperature, broadening=cfg.fermi.broadening,
+                       torque=cfg.torque, sea=sea, degen_thresh=cfg.model.degen_thresh)
+
+
+def run_kinetic(model, kinetic, mu, disorder, grid=None, shift=(0.0, 0.0, 0.0), temperature=0.0, broadening=None,
+                torque=None, sea=None, degen_thresh=DEGEN_THRESH):
+    """The kinetic driver: one shell per energy, every kinetic quantity's contribution from it (module doc).
+
+    ``kinetic``: registry entries (or names); ``disorder``: :class:`wkin.settings.DisorderSettings`;
+    ``grid``/``shift``: the tetrahedron grid (None for a model with an exact sampler, e.g. a continuum
+    model); ``sea``: the Fermi-sea inputs by name, (n_mu, ...) in their units — missing ones are zero.
+    Returns {name: {dataset: array}} in the registry's units, as a run stores them.
+    """
+    kinetic = [registry.get(q) if isinstance(q, str) else q for q in kinetic]
+    mu = np.atleast_1d(np.asarray(mu, float))
+    observables = tuple(dict.fromkeys(o for q in kinetic for o in q.shell_observables))
+    builder = ShellBuilder(model, disorder.disorder(), shell_sampler(model, grid, shift), observables,
+                           interband=any(q.interband for q in kinetic), degen_thresh=degen_thresh)
+    inputs = {name: np.zeros((len(mu), 3, 3)) for q in kinetic for name in q.sea_inputs}
+    inputs.update(sea or {})
+    ctx = KineticContext(builder, disorder, torque, ("velocity", "spin") if "spin" in observables else ("velocity",),
+                         inputs, mu, temperature, broadening)
+    per_mu = {q.name: [] for q in kinetic}
     empty = np.zeros(len(mu), bool)
     for i, m in enumerate(mu):
-        if cfg.disorder.quadrature == "smeared":
-            for q in plan.kinetic:
+        if disorder.quadrature == "smeared":
+            for q in kinetic:
                 per_mu[q.name].append([(1.0, q.smeared(m, ctx))])
             continue
-        found = {q.name: [] for q in plan.kinetic}
+        found = {q.name: [] for q in kinetic}
         for energy, weight in zip(*energy_nodes(m, temperature)):
             try:
                 shell = builder.build(energy)
             except FermiSurfaceError:
                 continue  # at T > 0 an empty shell carries nothing
-            for q in plan.kinetic:
+            for q in kinetic:
                 found[q.name].append((weight, q.shell(shell, ctx)))
             del shell
-        if temperature <= 0 and not found[plan.kinetic[0].name]:
+        if temperature <= 0 and not found[kinetic[0].name]:
             empty[i] = True
             if parallel.is_root():
                 warnings.warn(f"no Fermi surface at mu = {m:.4f} eV (in a gap or outside the bands): the kinetic "
                               "quantities are NaN there (dataset fermi_surface_empty)", RuntimeWarning, stacklevel=2)
-        for q in plan.kinetic:
+        for q in kinetic:
             per_mu[q.name].append(None if empty[i] else found[q.name])
     out = {}
-    for q in plan.kinetic:
+    for q in kinetic:
         out[q.name] = q.combine(per_mu[q.name], ctx)
         out[q.name]["fermi_surface_empty"] = empty
     return out

@@ -142,17 +142,39 @@ def _combine_states(per_mu, ctx):
     return out
 
 
-def _combine_pieces(group, sea, scale=1.0, intrinsic=lambda x, ctx: x):
+def _pieces(observable, names, transform=None):
+    """One shell's extrinsic pieces of a band observable (:func:`wkin.response.extrinsic.pieces_on`) under their
+    public names (``names``: internal → public; others keep theirs), optionally transformed (torque)."""
+    def shell(sh, ctx):
+        raw = extrinsic.pieces_on(sh, ctx)[observable]
+        return {names.get(p, p): v if transform is None else transform(v, ctx) for p, v in raw.items()}
+    return shell
+
+
+def _combine_pieces(main, sea, scale=1.0, intrinsic=lambda x, ctx: x):
     """Stack the shell pieces (times ``scale``), add the Fermi-sea quantity ``sea`` of the run as the
-    ``intrinsic`` piece (through ``intrinsic(value, ctx)``) and ``total`` (the sum of the main pieces)."""
+    ``intrinsic`` piece (through ``intrinsic(value, ctx)``) and ``total`` = the sum of the ``main`` pieces
+    (the skew halves and ``omitted_term`` are diagnostics)."""
     def combine(per_mu, ctx):
         out = {p: scale * v for p, v in _stack(per_mu).items()}
-        return extrinsic.with_totals({group: out}, {group: intrinsic(ctx.sea[sea], ctx)})[group]
+        out["intrinsic"] = np.asarray(intrinsic(ctx.sea[sea], ctx))
+        out["total"] = sum(out[p] for p in main)
+        return out
     return combine
 
 
 def _torque_of(spin, ctx):
     return extrinsic.spin_orbit_torque(spin, ctx.torque.exchange, ctx.torque.axis)
+
+
+def _torque_piece(spin, ctx):
+    return _torque_of(spin[None], ctx)[0]
+
+
+_HALL_NAMES = {"extrinsic": "extrinsic_velocity", "skew_sheet": "skew_fermi_sheet"}
+_SPIN_NAMES = {"drude": "edelstein", "skew_sheet": "skew_fermi_sheet"}
+_HALL_MAIN = ("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew", "skew_third_order")
+_SPIN_MAIN = ("edelstein", "intrinsic", "extrinsic", "side_jump", "skew", "skew_third_order")
 
 
 #: per Fermi energy: True where the Fermi surface is empty (the kinetic values there are NaN)
@@ -200,7 +222,7 @@ _ENTRIES = (
              {"value": Dataset("m", ("frequency", "cartesian", "cartesian")),
               "frequency": Dataset("eV", ("frequency",), per_energy=False)},
              needs=("frequencies",),
-             observable=lambda s: optical_activity.noa_orb(s.frequencies, s.eta, covariant=True)),
+             observable=lambda s: optical_activity.noa_orb(s.frequencies, s.eta, covariant=True, name="noa_orb")),
     Quantity("conductivity_boltzmann", "kinetic", "polar2_even", CONDUCTIVITY,
              "Drude conductivity sigma_ab = j_a/E_b from the exact linearized Boltzmann equation with the Born "
              "kernel of scalar Gaussian disorder", "outputs.md#conductivity_boltzmann",
@@ -223,14 +245,14 @@ _ENTRIES = (
              "and skew (Fermi sheet + companion shells); T = 0", "outputs.md#ahe_extrinsic",
              {**_HALL_PIECES, "fermi_surface_empty": EMPTY_FLAG},
              summary=("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew", "total"), needs=("disorder",),
-             shell=extrinsic.hall_pieces, combine=_combine_pieces("ahe_extrinsic", "ahc", S_PER_M_IN_S_PER_CM),
+             shell=_pieces("velocity", _HALL_NAMES), combine=_combine_pieces(_HALL_MAIN, "ahc", S_PER_M_IN_S_PER_CM),
              sea_inputs=("ahc",), shell_observables=("velocity",), interband=True, zero_temperature=True),
     Quantity("spin_density", "kinetic", "axial2", "1/(V*m^2)",
              "spin density <sigma_a> per unit field E_b (Pauli spin per volume; x hbar/2 for angular momentum) split "
              "into Edelstein, intrinsic, extrinsic, side jump, skew", "outputs.md#spin_density",
              {**{p: Dataset("1/(V*m^2)", _PIECE_AXES) for p in _SPIN_PIECES}, "fermi_surface_empty": EMPTY_FLAG},
              summary=("edelstein", "intrinsic", "total"), needs=("disorder",), requires=("spin",),
-             shell=extrinsic.spin_pieces, combine=_combine_pieces("spin_density", "spin_intrinsic"),
+             shell=_pieces("spin", _SPIN_NAMES), combine=_combine_pieces(_SPIN_MAIN, "spin_intrinsic"),
              sea_inputs=("spin_intrinsic",),
              shell_observables=("velocity", "spin"), interband=True, zero_temperature=True),
     Quantity("spin_orbit_torque", "kinetic", "axial2", "C/m^2",
@@ -238,8 +260,8 @@ _ENTRIES = (
              "outputs.md#spin_orbit_torque",
              {**{p: Dataset("C/m^2", _PIECE_AXES) for p in _SPIN_PIECES}, "fermi_surface_empty": EMPTY_FLAG},
              summary=("edelstein", "intrinsic", "total"), needs=("disorder", "torque"), requires=("spin",),
-             shell=extrinsic.torque_pieces,
-             combine=_combine_pieces("spin_density", "spin_intrinsic", intrinsic=_torque_of),
+             shell=_pieces("spin", _SPIN_NAMES, _torque_piece),
+             combine=_combine_pieces(_SPIN_MAIN, "spin_intrinsic", intrinsic=_torque_of),
              sea_inputs=("spin_intrinsic",),
              shell_observables=("velocity", "spin"), interband=True, zero_temperature=True),
 )

@@ -15,6 +15,7 @@ the Born/Boltzmann theory here assumes non-degenerate bands.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 
@@ -61,13 +62,19 @@ class FermiShell:
     """
 
     states: ShellStates
-    operator: CollisionOperator
     observables: dict
+    disorder: object = field(repr=False)
+    model: object = field(repr=False)
     interband_vectors: dict = field(default_factory=dict)
     bands: ShellBands | None = None
     skipped_weight: float = 0.0
     _mean_free_paths: dict = field(default_factory=dict, repr=False)
     _memo: dict = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def operator(self) -> CollisionOperator:
+        """The collision operator of the shell (built on first use; an MPI reduction, reached by every rank)."""
+        return CollisionOperator(self.states, self.disorder, self.model)
 
     @property
     def mu(self):
@@ -152,7 +159,7 @@ class ShellBuilder:
             vectors = {name: cols["xi:" + name][keep] for name in self.observables}
             bands = ShellBands(cols["bands:energies"][keep], cols["bands:U"][keep], cols["bands:off"][keep],
                                {name: cols["bands:" + name][keep] for name in self.observables})
-        return FermiShell(states, CollisionOperator(states, self.disorder, self.model), observables, vectors, bands,
+        return FermiShell(states, observables, self.disorder, self.model, vectors, bands,
                           skipped_weight=float(wdeg / wtot) if wtot else 0.0)
 
     def _light_columns(self, k, band):

@@ -140,8 +140,12 @@ class TightBindingModel:
                 raise ModelError(f"B_R must have shape {(R.shape[0], 3, nw, nw)}, got {B_R.shape}")
             if C_R.shape != (R.shape[0], 3, 3, nw, nw):
                 raise ModelError(f"C_R must have shape {(R.shape[0], 3, 3, nw, nw)}, got {C_R.shape}")
-        self.R, self.H_R = R, H_R
+        self.R = R
+        self.H_R = H_R
         self._check_hermitian(hermiticity_tol)
+        # H(k) is Hermitian: keep the Hermitian part [H(R) + H(-R)^dagger]/2 (a change below hermiticity_tol), so
+        # that the pairs (R, -R) can be summed once (_pair_sum)
+        self.H_R = self._hermitian_part(H_R)[0]
         # Wannier90's finite-difference position matrix is not exactly Hermitian
         # (|A(R) - A(-R)^dagger| ~ 0.1 Å seen); the operator r is, so use its Hermitian part.
         self.A_R, self.position_hermiticity_error = self._hermitian_part(A_R)
@@ -150,6 +154,7 @@ class TightBindingModel:
         # C_ab(k)^† = C_ba(k): keep the Hermitian part [C_ab(R) + C_ba(-R)^†]/2
         self.C_R = None if C_R is None else self._hermitian_part(C_R, swap=True)[0]
         self._stack = None
+        self._half = None
         #: how the Hamiltonian was symmetrized (:func:`wkin.model.symmetrize.symmetrized_model`), or None
         self.symmetrization = None
 
@@ -295,8 +300,49 @@ class TightBindingModel:
         The full interband Berry connection Ā + iD built from them is the same in every convention.
         """
         k_red = np.atleast_2d(np.asarray(k_red, float))
-        phase = np.exp(2j * np.pi * (k_red @ self.R.T))
-        return self._unpack(phase @ self._real_space_stack())
+        nw = self.num_wann
+        out = self._pair_sum(k_red, None)
+        if self.B_R is not None:  # B(k) is not Hermitian: the plain sum over all R
+            nb = 10 + (3 if self.S_R is not None else 0)
+            B = (np.exp(2j * np.pi * (k_red @ self.R.T)) @ self._real_space_stack()[:, nb * nw * nw:(nb + 3) * nw * nw])
+            out = np.concatenate([out[:, :nb], B.reshape(len(k_red), 3, nw, nw), out[:, nb:]], axis=1)
+        return self._unpack(out.reshape(len(k_red), -1))
+
+    def _pair_sum(self, k_red, ncomp):
+        r"""The Hermitian components of the stack at k, (nk, ncomp, nw, nw), summing each pair (R, −R) once.
+
+        For a Hermitian :math:`X(\mathbf k)=\sum_{\mathbf R}e^{i\mathbf k\cdot\mathbf R}X(\mathbf R)`, i.e.
+        :math:`X(-\mathbf R)=X(\mathbf R)^\dagger`,
+
+        .. math::
+
+            X(\mathbf k)=\sum_{\mathbf R\ge0}\big[\cos(\mathbf k\cdot\mathbf R)\,P_{\mathbf R}
+                +\sin(\mathbf k\cdot\mathbf R)\,Q_{\mathbf R}\big],\qquad P=X+X^\dagger,\ Q=i(X-X^\dagger),
+
+        over one R of each pair (R = 0 with weight ½): one real matrix product of half the size of the complex
+        one, and the result is Hermitian by construction. Every component of :meth:`_real_space_stack` is
+        Hermitian in k except B (summed in :meth:`fourier`); ``ncomp`` (None: all) takes the first ones.
+        """
+        nw = self.num_wann
+        if self._half is None:
+            stack = self._real_space_stack()
+            if self.B_R is not None:  # drop the B columns
+                nb = 10 + (3 if self.S_R is not None else 0)
+                stack = np.concatenate([stack[:, :nb * nw * nw], stack[:, (nb + 3) * nw * nw:]], axis=1)
+            key = self.R @ np.array([1 << 40, 1 << 20, 1])  # lexicographic order of R (|R_a| < 2^19)
+            rows = np.flatnonzero(key >= 0)
+            X = stack[rows].reshape(len(rows), -1, nw, nw).copy()
+            X[key[rows] == 0] *= 0.5
+            Xd = np.conj(np.swapaxes(X, -1, -2))
+            self._half = (2 * np.pi * self.R[rows].T, X + Xd, 1j * (X - Xd), {})
+        Rt, P, Q, cache = self._half
+        n = P.shape[1] if ncomp is None else ncomp
+        if n not in cache:  # [P; Q] for the first n components, as a real (2·nR₊, 2·n·nw²) matrix
+            cache[n] = np.ascontiguousarray(np.concatenate([P[:, :n].reshape(len(P), -1),
+                                                            Q[:, :n].reshape(len(Q), -1)])).view(np.float64)
+        theta = k_red @ Rt
+        return (np.concatenate([np.cos(theta), np.sin(theta)], axis=1) @ cache[n]).view(np.complex128).reshape(
+            len(k_red), n, nw, nw)
 
     def _unpack(self, flat):
         """Split (nk, ncomp·nw²) Fourier sums into the named matrices."""
@@ -363,11 +409,7 @@ class TightBindingModel:
 
     def fourier_velocity(self, k_red):
         """H(k) and ∂H/∂k only (the Boltzmann path needs no position or spin matrices)."""
-        k_red = np.atleast_2d(np.asarray(k_red, float))
-        phase = np.exp(2j * np.pi * (k_red @ self.R.T))
-        nw = self.num_wann
-        ncomp = 4 * nw * nw
-        out = (phase @ self._real_space_stack()[:, :ncomp]).reshape(len(k_red), 4, nw, nw)
+        out = self._pair_sum(np.atleast_2d(np.asarray(k_red, float)), 4)
         return out[:, 0], out[:, 1:4]
 
     def exact_sampler(self):
@@ -377,9 +419,7 @@ class TightBindingModel:
 
     def hamiltonian(self, k_red):
         """H(k) for a batch of reduced k, (nk, nw, nw) in eV."""
-        k_red = np.atleast_2d(np.asarray(k_red, float))
-        phase = np.exp(2j * np.pi * (k_red @ self.R.T))
-        return (phase @ self.H_R.reshape(len(self.R), -1)).reshape(len(k_red), self.num_wann, self.num_wann)
+        return self._pair_sum(np.atleast_2d(np.asarray(k_red, float)), 1)[:, 0]
 
     # ------------------------------------------------------------------ constructors
     @classmethod

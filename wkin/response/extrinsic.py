@@ -54,13 +54,6 @@ from ..kspace.fermi_surface import FermiSurfaceError
 from ..kspace.fermi_surface import sampler as shell_sampler
 from ..units import E_CHARGE, HBAR_EVS, WEIGHT_SI
 
-#: per observable: the HDF5 group and the public names of its pieces
-GROUPS = {"velocity": ("ahe_extrinsic", {"drude": "drude", "extrinsic": "extrinsic_velocity"}),
-          "spin": ("spin_density", {"drude": "edelstein", "extrinsic": "extrinsic"})}
-#: the pieces whose sum is ``total`` (the skew halves and ``omitted_term`` are diagnostics)
-MAIN_PIECES = {"ahe_extrinsic": ("drude", "intrinsic", "extrinsic_velocity", "side_jump", "skew", "skew_third_order"),
-               "spin_density": ("edelstein", "intrinsic", "extrinsic", "side_jump", "skew", "skew_third_order")}
-
 
 @dataclass
 class ShellResponse:
@@ -416,58 +409,6 @@ def omitted_on(builder, mu, observables=("velocity",), companion_step=0.1, chunk
     return out
 
 
-def named_pieces(response, observables):
-    """{group: {public piece name: (3, 3)}} of a :class:`ShellResponse` (``skew_sheet`` → ``skew_fermi_sheet``)."""
-    out = {}
-    for o in observables:
-        group, rename = GROUPS[o]
-        out[group] = {{"skew_sheet": "skew_fermi_sheet"}.get(piece, rename.get(piece, piece)): value
-                      for piece, value in response.pieces[o].items()}
-    return out
-
-
-def with_totals(groups, intrinsic):
-    """Add the Fermi-sea ``intrinsic`` piece (``intrinsic[group]`` (n_mu, 3, 3), same units) and ``total``."""
-    for group, pieces in groups.items():
-        pieces["intrinsic"] = np.asarray(intrinsic[group])
-        pieces["total"] = sum(pieces[p] for p in MAIN_PIECES[group])
-    return groups
-
-
-def extrinsic_responses(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), spin=False, companion_step=0.1,
-                        degen_thresh=DEGEN_THRESH, intrinsic=None, omitted=False):
-    r"""Pieces of σ (S/m) and, with ``spin``, of the spin density (1/(V·m²)) for each Fermi energy.
-
-    The computation of the ``ahe_extrinsic`` / ``spin_density`` quantities of a run, as one call.
-    ``intrinsic``: dict with the Fermi-sea values per μ, ``ahc`` (S/cm, converted here) and
-    ``spin_intrinsic`` (from :func:`wkin.kspace.integrate.integrate` on the uniform mesh); missing ones are 0.
-    Returns ``{"ahe_extrinsic": {piece: (n_mu, 3, 3)}, "spin_density": {...}}`` with the
-    public piece names (``drude, intrinsic, extrinsic_velocity, side_jump, skew, skew_third_order, total``
-    and ``edelstein, intrinsic, extrinsic, side_jump, skew, skew_third_order, total``) plus the skew diagnostics
-    ``skew_fermi_sheet`` and ``skew_companion``; the pieces sum exactly to ``total``. With ``omitted``,
-    the diagnostic ``omitted_term`` (:func:`omitted_term`, not part of ``total``) is added to each group.
-    """
-    mu = np.atleast_1d(np.asarray(mu, float))
-    obs = ("velocity", "spin") if spin else ("velocity",)
-    builder = ShellBuilder(model, disorder, shell_sampler(model, grid, shift), obs, interband=True,
-                           degen_thresh=degen_thresh)
-    out = {GROUPS[o][0]: {} for o in obs}
-    for i, m in enumerate(mu):
-        groups = named_pieces(shell_pieces(builder.build(m), builder, obs, True, companion_step), obs)
-        if omitted:
-            om = omitted_on(builder, m, obs, companion_step)
-            for o in obs:
-                groups[GROUPS[o][0]]["omitted_term"] = om[o]
-        for group, pieces in groups.items():
-            for piece, value in pieces.items():
-                out[group].setdefault(piece, np.zeros((len(mu), 3, 3)))[i] = value
-    intrinsic = intrinsic or {}
-    zero = np.zeros((len(mu), 3, 3))
-    sea = {"ahe_extrinsic": 100.0 * np.asarray(intrinsic["ahc"]) if "ahc" in intrinsic else zero,
-           "spin_density": np.asarray(intrinsic.get("spin_intrinsic", zero))}
-    return with_totals(out, sea)
-
-
 def spin_orbit_torque(spin_density, exchange, axis):
     r"""Torque density per unit field, :math:`\boldsymbol\tau=\Delta\,\hat{\mathbf m}\times\langle\boldsymbol\sigma\rangle`
     (spec seed-000 §2.10, exchange term :math:`\Delta\,\hat{\mathbf m}\cdot\boldsymbol\sigma` in H₀).
@@ -481,31 +422,16 @@ def spin_orbit_torque(spin_density, exchange, axis):
 
 
 # ----------------------------------------------------------------------------- kinetic quantities of a run
-def _groups_on(shell, ctx):
-    """The extrinsic pieces of every requested observable on this shell (computed once, shared by
-    ``ahe_extrinsic``, ``spin_density`` and ``spin_orbit_torque``), with ``omitted_term`` when asked for."""
+def pieces_on(shell, ctx):
+    """{observable: {piece: (3, 3)}} on this shell for the run's extrinsic observables (``ctx.extrinsic_observables``),
+    computed once per shell and shared by every quantity built on them, with ``omitted_term`` when
+    ``ctx.disorder.omitted_term``. Pieces as in :func:`shell_pieces` (S/m for the velocity, 1/(V·m²) for spin)."""
     def compute():
         obs = ctx.extrinsic_observables
-        groups = named_pieces(shell_pieces(shell, ctx.builder, obs, True, ctx.disorder.companion_step), obs)
+        pieces = shell_pieces(shell, ctx.builder, obs, True, ctx.disorder.companion_step).pieces
         if ctx.disorder.omitted_term:
             om = omitted_on(ctx.builder, shell.mu, obs, ctx.disorder.companion_step)
             for o in obs:
-                groups[GROUPS[o][0]]["omitted_term"] = om[o]
-        return groups
+                pieces[o]["omitted_term"] = om[o]
+        return pieces
     return shell.memo("extrinsic", compute)
-
-
-def hall_pieces(shell, ctx):
-    """``ahe_extrinsic`` on one shell: σ pieces in S/m (module docstring)."""
-    return _groups_on(shell, ctx)["ahe_extrinsic"]
-
-
-def spin_pieces(shell, ctx):
-    """``spin_density`` on one shell: ⟨σ_a⟩/E_b pieces in 1/(V·m²)."""
-    return _groups_on(shell, ctx)["spin_density"]
-
-
-def torque_pieces(shell, ctx):
-    """``spin_orbit_torque`` on one shell: :func:`spin_orbit_torque` of each spin-density piece (C/m²)."""
-    return {p: spin_orbit_torque(v[None], ctx.torque.exchange, ctx.torque.axis)[0]
-            for p, v in _groups_on(shell, ctx)["spin_density"].items()}

@@ -169,7 +169,7 @@ def noa_integrand(b, frequencies, eta=0.01, eigval_max=np.inf, degen_thresh=POST
 
 
 def noa_orb(frequencies, eta=0.01, eigval_max=None, degen_thresh=POSTW90_D_THRESH, centres=None,
-            covariant=False, name="noa_orb", chunk=4096):
+            covariant=False, name="gamma_orb", chunk=4096):
     r"""The interband natural-optical-activity tensor γ_dc(ω), orbital part, as an :class:`Observable`.
 
     Pass the result to :func:`wkin.kspace.integrate.integrate` in the list of quantities. The value has
@@ -191,7 +191,7 @@ def noa_orb(frequencies, eta=0.01, eigval_max=None, degen_thresh=POSTW90_D_THRES
         exactly degenerate k-points)
     covariant : False (postw90's formula) or True (basis-independent at exactly degenerate levels;
         module docstring)
-    name : name of the observable (HDF5 group, key of ``Integrals.values``)
+    name : name of the observable (key of ``Integrals.values``; the registry gives ``noa_orb`` its own)
     chunk : k-points per vectorized sub-batch (memory ~ chunk × n_ω × nb² × 16 bytes × a few)
     """
     freqs = np.atleast_1d(np.asarray(frequencies, float))

@@ -40,7 +40,7 @@ and ``'ryoo'`` (Ryoo et al. Eqs. (17), (26)-(29)) forms replace the products σ�
 in the full ab-initio band space (``SR``, ``SH``, ``SHR`` resp. ``SA``, ``SHA`` R-matrices, from .spn + .mmn
 (+ .eig), resp. .sHu/.sIu); for a complete Wannier basis both reduce to the simple form.
 :func:`spin_current_from_system` builds them from a WannierBerri ``System_R`` that carries those
-matrices, so :func:`shc_integrand` can use them (see :func:`shc_observable`).
+matrices, so :func:`shc_integrand` can use them (see :func:`spin_hall_observable`).
 
 Units of the integrand: Ω in Å² (J, ħv in eV·Å, energies in eV); the prefactor
 :math:`e^2/(2\hbar)\cdot10^8` turns :math:`\frac{1}{V_{\rm cell}N_k}\sum_k\sum_n f\,\Omega` (Å⁻¹) into (ħ/e) S/cm.
@@ -190,7 +190,7 @@ def spin_current_from_system(system, spin_current_type="qiao"):
     return build
 
 
-def spin_hall_observable(name="shc", system=None, spin_current_type="simple", external_terms=True):
+def spin_hall_observable(name, system=None, spin_current_type="simple", external_terms=True):
     """The SHC as an :class:`~wkin.kspace.integrate.Observable` (Fermi sea, (ħ/e) S/cm, axial rank 3, time-even).
 
     ``spin_current_type='simple'`` (default, needs only the model's S(R); the ``shc`` quantity of a run) or
