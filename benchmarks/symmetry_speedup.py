@@ -5,9 +5,9 @@ For trigonal Te (orbital gyrotropic K, ``gme_orb``, Fermi energies and Gaussian
 smearing of ``examples/materials/Te/gyrotropic.toml``) and bcc Fe with m ∥ z
 (intrinsic AHC at E_F = 13.5219 eV), the script
 
-1. loads the model and symmetrizes it (:func:`wkin.symmetrize_model.symmetrized_model`,
+1. loads the model and symmetrizes it (:func:`wkin.model.symmetrize.symmetrized_model`,
    projections from the ``.win``), reporting how much the input broke the symmetry;
-2. times :func:`wkin.integrate.integrate` (full Γ-centred N³ mesh, FFT blocks) and
+2. times :func:`wkin.kspace.integrate.integrate` (full Γ-centred N³ mesh, FFT blocks) and
    :func:`wkin.kspace.integrate.integrate` with ``symmetry`` (irreducible points, weights, the
    result projected with the magnetic point group) on the same mesh;
 3. prints the speed-up (full wall time ÷ irreducible wall time) and the largest

@@ -5,7 +5,7 @@ formalism of the first-principles Gaussian-disorder calculations (Czaja et al., 
 Nothing here uses the kinetic code: only H(k) and ∂H/∂k of a 2D tight-binding model.
 
 For "cell" disorder (one white-noise potential per cell, the same on every orbital: the correlator is
-the identity in the Wannier-phase basis, :class:`wkin.disorder.Disorder` model ``cell``) with 2D strength
+the identity in the Wannier-phase basis, :class:`wkin.kinetic.disorder.Disorder` model ``cell``) with 2D strength
 :math:`u^2` (eV²·Å²):
 
 * self-consistent Born self-energy, anti-Hermitian part only (the kinetic theory keeps no energy

@@ -1,4 +1,4 @@
-r"""Brillouin-zone integrals of the analytic models (:mod:`wkin.models`) against closed forms.
+r"""Brillouin-zone integrals of the analytic models (:mod:`wkin.model.lattice`) against closed forms.
 
 Units: ``integrate`` returns 3D conductivities in S/cm; for the 2D models
 (out-of-plane lattice vector c, grid [N, N, 1]) the sheet conductance is

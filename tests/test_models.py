@@ -1,4 +1,4 @@
-"""The analytic models of :mod:`wkin.models`: Hermiticity, H(k) against closed-form matrices
+"""The analytic models of :mod:`wkin.model.lattice`: Hermiticity, H(k) against closed-form matrices
 written out here independently, Pauli spin matrices, and symmetry of the chiral model."""
 
 import numpy as np

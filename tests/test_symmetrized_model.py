@@ -1,4 +1,4 @@
-"""Symmetrized Wannier Hamiltonians (wkin.symmetrize_model) for the bundled Te and Fe models, and the
+"""Symmetrized Wannier Hamiltonians (wkin.model.symmetrize) for the bundled Te and Fe models, and the
 issue-6 check: Fermi-sea and Fermi-surface integrals over the irreducible wedge (weighted, symmetrized)
 equal the full-mesh integrals to 1e-8 relative once the model has the symmetry of its structure.
 

@@ -10,7 +10,7 @@ seed-003 §2.3–2.4) the Born collision integral of scalar white-noise disorder
     \omega_{ij}=\sum_b|\langle c_i|\Pi_b|c_j\rangle|^2,\quad
     \frac1{\tau_i}=\sum_j K_{ij},\quad \kappa=\frac{2\pi u_0^2}{\hbar},
 
-with :math:`w_j` the Fermi-surface weights (:func:`wkin.fermi.fermi_surface`),
+with :math:`w_j` the Fermi-surface weights (:func:`wkin.kspace.fermi_surface.fermi_surface`),
 so that :math:`w_iK_{ij}` is exactly symmetric and :math:`J_0` conserves
 particles on the shell exactly. Its null space holds one constant mode per
 elastically connected component of the shell.
@@ -21,7 +21,7 @@ no relaxation-time approximation — in two ways that must agree:
 
 - :func:`solve_dense`: the N×N pair kernel (reference, small N);
 - :class:`CollisionOperator.solve`: the production path. Because
-  :math:`\omega_{ij}=\phi_i\cdot\phi_j` (:meth:`wkin.disorder.Disorder.features`),
+  :math:`\omega_{ij}=\phi_i\cdot\phi_j` (:meth:`wkin.kinetic.disorder.Disorder.features`),
   writing :math:`m=\sum_jw_j\Lambda_j\phi_j` turns the equation into the
   D×D system :math:`(1-G)m=\Phi^T W\tau\mathbf v`,
   :math:`G=\kappa\Phi^TW\tau\Phi` (spec seed-000 §3 step 5, "separable fast
@@ -31,7 +31,7 @@ no relaxation-time approximation — in two ways that must agree:
 Zero modes are projected out of drives and solutions
 (:math:`\sum_{i\in c}w_i\Lambda_i=0` on each component c).
 
-With a third disorder cumulant (:attr:`wkin.disorder.Disorder.third_moment`) the kernel gains
+With a third disorder cumulant (:attr:`wkin.kinetic.disorder.Disorder.third_moment`) the kernel gains
 the antisymmetric part :math:`K^A` (:meth:`CollisionOperator.skew_in_scattering`); the
 kinetic equation becomes :math:`(L-K^A)\Lambda=\mathbf v` (seed-002 §2.5: :math:`I^A=
 +\partial_\epsilon f^0K^A\phi`), which :mod:`wkin.response.extrinsic` solves to first order in

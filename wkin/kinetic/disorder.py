@@ -44,7 +44,7 @@ T-matrix), per block b of the model with independent potentials,
     \kappa_3=\frac{(2\pi)^2u_1^3}{\hbar},
 
 with :math:`P(\varepsilon)=\sum_n\int(d\mathbf k)\delta(\varepsilon-\epsilon_{n\mathbf k})|c\rangle\langle c|`
-the shell matrix (:meth:`wkin.collision.CollisionOperator.skew_in_scattering`).
+the shell matrix (:meth:`wkin.kinetic.collision.CollisionOperator.skew_in_scattering`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ matrices σ act on the electron spin), ``S_R`` holds the Pauli matrices on site
 Two-dimensional models live in 3D: the third lattice vector is
 :math:`c\,\hat z` with ``c`` = 1 Å by default and there is no hopping along
 z. Integrate them on ``grid=[N, N, 1]``. The 3D conductivities that
-:func:`wkin.integrate.integrate` returns (S/cm) are then the sheet values
+:func:`wkin.kspace.integrate.integrate` returns (S/cm) are then the sheet values
 divided by c, i.e. :math:`\sigma^{2D}[{\rm S}]=\sigma[{\rm S/cm}]\times c[{\rm Å}]\times10^{-8}`;
 in units of :math:`e^2/h`, :math:`\sigma^{2D}=-C` for a Chern number C of the
 filled bands (:math:`\sigma_{xy}=-(e^2/\hbar)\int f\Omega_z`, charge −e).
