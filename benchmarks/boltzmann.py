@@ -175,7 +175,8 @@ class Stages:
 def child(args):
     from wkin import parallel
     from wkin.bands import energies_grid
-    from wkin.kinetic.collision import solve_dense
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+    from dense_reference import dense_kernel, solve_dense
     from wkin.kinetic.disorder import Disorder
     from wkin.kinetic.shells import ShellBuilder
     from wkin.kspace import fermi_surface as fermi
@@ -218,7 +219,7 @@ def child(args):
         if args.mode == "prod":
             lam = S.run("solve", op.solve, v)
         else:  # dense N×N reference (serial only)
-            K = S.run("kernel", op.dense_kernel, dis, model)
+            K = S.run("kernel", dense_kernel, op, dis, model)
             lam, _ = S.run("solve", solve_dense, K, st.weight, v)
             del K
         sigma = S.run("sigma", _sigma, st.weight, v, lam)

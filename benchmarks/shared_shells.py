@@ -8,12 +8,14 @@ wrote conductivities in S/m: datasets whose ``units`` attributes differ are conv
 the numbers must agree to rounding (the refactoring changed no formula).
 
     python benchmarks/shared_shells.py [--config examples/materials/Fe/ahe_extrinsic.toml]
-        [--before c314e4a] [--grid 30] [--levels 1] [--quantities ahc ahe_extrinsic conductivity_boltzmann]
+        [--before c314e4a] [--after REV] [--grid 30] [--levels 1]
+        [--quantities ahc ahe_extrinsic conductivity_boltzmann] [--energies 13.42 13.52] [--companion-step 4.0]
         [--threads 1] [--repeat 1]
 
-``--grid`` / ``--levels`` override ``[mesh] grid`` / ``adaptive.levels`` (a reduced run), ``--quantities``
-the ``[calculate] quantities`` (e.g. add ``conductivity_boltzmann``, which shares the μ shells with
-``ahe_extrinsic``). Results: benchmarks/README.md, "Shared Fermi shells".
+``--grid`` / ``--levels`` / ``--energies`` / ``--companion-step`` override ``[mesh] grid`` / ``adaptive.levels`` /
+``[fermi] energies`` / ``[disorder] companion_step`` (a reduced run), ``--quantities`` the ``[calculate] quantities``
+(e.g. add ``conductivity_boltzmann``, which shares the μ shells with ``ahe_extrinsic``); ``--after`` compares two
+revisions instead of a revision and the working tree. Results: benchmarks/README.md, "Shared Fermi shells".
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from common import THREAD_VARS, cpu_model
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _config(path, grid, levels, quantities, out):
+def _config(path, grid, levels, quantities, out, energies=None, step=None):
     """The configuration text with paths made absolute and the overrides applied."""
     text = Path(path).read_text()
     base = Path(path).resolve().parent
@@ -46,6 +48,10 @@ def _config(path, grid, levels, quantities, out):
     if quantities:
         text = re.sub(r"(?m)^quantities\s*=.*$", "quantities = [" + ", ".join(f'"{q}"' for q in quantities) + "]",
                       text)
+    if energies:
+        text = re.sub(r"(?m)^energies\s*=.*$", "energies = [" + ", ".join(map(str, energies)) + "]", text)
+    if step:
+        text = re.sub(r"(?m)^companion_step\s*=.*$", f"companion_step = {step}", text)
     return text
 
 
@@ -90,6 +96,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--config", default=str(ROOT / "examples/materials/Fe/ahe_extrinsic.toml"))
     p.add_argument("--before", default="c314e4a", help="git revision of the earlier wkin")
+    p.add_argument("--after", default=None, help="git revision of the later wkin (default: the working tree)")
+    p.add_argument("--energies", type=float, nargs="+", default=None, help="override [fermi] energies (eV)")
+    p.add_argument("--companion-step", type=float, default=None, help="override [disorder] companion_step (eV)")
     p.add_argument("--grid", type=int, default=None)
     p.add_argument("--levels", type=int, default=None)
     p.add_argument("--quantities", nargs="+", default=None)
@@ -98,20 +107,25 @@ def main():
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        old = tmp / "before"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(old), args.before], check=True)
+        sources = {"before": (tmp / "before", args.before), "after": (tmp / "after", args.after)}
+        for path, rev in sources.values():
+            if rev is not None:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(path), rev], check=True)
         try:
             times = {}
-            for label, source in (("before", old), ("after", ROOT)):
+            for label, (path, rev) in sources.items():
                 cfg = tmp / f"{label}.toml"
-                cfg.write_text(_config(args.config, args.grid, args.levels, args.quantities, tmp / f"{label}.h5"))
-                runs = [_run(source, cfg, args.threads) for _ in range(args.repeat)]
+                cfg.write_text(_config(args.config, args.grid, args.levels, args.quantities, tmp / f"{label}.h5",
+                                       args.energies, args.companion_step))
+                runs = [_run(path if rev is not None else ROOT, cfg, args.threads) for _ in range(args.repeat)]
                 times[label] = min(runs)
-                print(f"{label:6s} ({args.before if label == 'before' else 'working tree'}): "
+                print(f"{label:6s} ({rev or 'working tree'}): "
                       f"wall {times[label][0]:8.1f} s   CPU {times[label][1]:8.1f} s", flush=True)
             worst = _compare(tmp / "before.h5", tmp / "after.h5")
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=True)
+            for path, rev in sources.values():
+                if rev is not None:
+                    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)], check=True)
     print(f"speed-up (before / after): wall {times['before'][0] / times['after'][0]:.2f}x, "
           f"CPU {times['before'][1] / times['after'][1]:.2f}x   [{cpu_model()}, {args.threads} thread(s)]")
     print(f"largest relative difference over {len(worst)} shared datasets: "

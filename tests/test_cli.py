@@ -192,3 +192,82 @@ def test_builtin_model_config(tmp_path):
     assert main(["run", str(tmp_path / "h.toml"), "--quiet"]) == 0
     with h5py.File(tmp_path / "h.h5") as f:
         assert f["ahc/value"].shape == (1, 3, 3)
+
+
+def test_output_path_is_checked_before_the_run(workdir, capsys):
+    """A directory or an empty name as [output] file is a one-line error before any computation; a missing
+    parent folder is created."""
+    path, _ = workdir
+    (path / "adir").mkdir()
+    for spec, message in (('file = "adir"', "is a directory"), ('file = ""', "empty file name")):
+        (path / "run.toml").write_text(CONFIG.replace('file = "out.h5"', spec))
+        assert main(["run", str(path / "run.toml"), "--quiet"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("wkin: error: [output] file") and message in err and "\n" not in err
+    (path / "run.toml").write_text(CONFIG.replace('file = "out.h5"', 'file = "new/sub/out.h5"'))
+    assert main(["run", str(path / "run.toml"), "--quiet"]) == 0
+    assert (path / "new" / "sub" / "out.h5").is_file()
+
+
+def test_duplicate_quantities_are_refused(workdir, capsys):
+    path, _ = workdir
+    (path / "run.toml").write_text(CONFIG.replace('"dos", "electrons"]', '"dos", "electrons", "ahc"]'))
+    assert main(["run", str(path / "run.toml"), "--quiet"]) == 2
+    assert "'ahc' is listed twice" in capsys.readouterr().err
+
+
+def test_a_failed_write_never_replaces_an_existing_result(workdir, monkeypatch, capsys):
+    """The file is written under a temporary name and renamed when complete: a failure while writing leaves the
+    previous result as it was and no temporary file behind; a completed rerun says that it replaced the file."""
+    from wkin.io import results
+    path, _ = workdir
+    assert main(["run", str(path / "run.toml"), "--quiet"]) == 0
+    before = (path / "out.h5").read_bytes()
+
+    def broken(f, r):
+        raise OSError(28, "No space left on device", str(path / "out.h5"))
+
+    monkeypatch.setattr(results, "_write_group", broken)
+    assert main(["run", str(path / "run.toml"), "--quiet"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert (path / "out.h5").read_bytes() == before
+    assert sorted(p.name for p in path.iterdir() if p.name.endswith(".tmp")) == []
+    monkeypatch.undo()
+    assert main(["run", str(path / "run.toml")]) == 0
+    assert "replaced" in capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def test_a_fermi_energy_in_a_gap_gives_nan_and_the_others_are_computed(tmp_path):
+    """Kinetic quantities over a Fermi-energy list with one μ in the gap of the lattice massive Dirac model:
+    NaN there, flagged in fermi_surface_empty, a warning, and the other energies computed."""
+    cfg = textwrap.dedent("""
+        [model]
+        builtin = "massive_dirac"
+        params = { M = 0.05, B = 0.2 }
+        [mesh]
+        grid = [60, 60, 1]
+        [fermi]
+        energies = [0.0, 0.3]
+        [calculate]
+        quantities = ["conductivity_boltzmann", "scattering_rate", "ahe_extrinsic"]
+        [disorder]
+        model = "cell"
+        strength = 0.05
+        companion_step = 1.0
+        [output]
+        file = "gap.h5"
+    """)
+    (tmp_path / "gap.toml").write_text(cfg)
+    with pytest.warns(RuntimeWarning, match="no Fermi surface at mu = 0.0000 eV"):
+        assert main(["run", str(tmp_path / "gap.toml"), "--quiet"]) == 0
+    with h5py.File(tmp_path / "gap.h5") as f:
+        for q in ("conductivity_boltzmann", "scattering_rate", "ahe_extrinsic"):
+            assert list(f[q]["fermi_surface_empty"][:]) == [True, False], q
+        sigma = f["conductivity_boltzmann/value"][:]
+        assert np.all(np.isnan(sigma[0])) and np.all(np.isfinite(sigma[1])) and sigma[1, 0, 0] > 0
+        assert np.isnan(f["ahe_extrinsic/total"][0]).all() and np.isfinite(f["ahe_extrinsic/total"][1]).all()
+        offsets = f["scattering_rate/offsets"][:]
+        assert offsets[0] == offsets[1] == 0 and offsets[2] == len(f["scattering_rate/rate"]) > 0
+    (tmp_path / "gap.toml").write_text(cfg.replace("energies = [0.0, 0.3]", "energies = [0.0, 0.01]"))
+    with pytest.warns(RuntimeWarning):
+        assert main(["run", str(tmp_path / "gap.toml"), "--quiet"]) == 2  # no Fermi surface anywhere

@@ -13,12 +13,7 @@ from wkin.kspace.occupations import Occupations
 from wkin.model import TightBindingModel
 from wkin.model import lattice as models
 from wkin.quantities import observables
-from wkin.response.optical_activity import (
-    POSTW90_COLUMNS,
-    noa_integrand,
-    noa_orb,
-    rotatory_power,
-)
+from wkin.response.optical_activity import POSTW90_COLUMNS, noa_integrand, noa_orb, rotatory_power
 
 TE = Path(__file__).resolve().parents[1] / "examples" / "materials" / "Te"
 REF = TE / "reference" / "noa"

@@ -21,11 +21,7 @@ from wkin.io.wannier90 import read_win, win_projections
 from wkin.kspace.integrate import integrate
 from wkin.kspace.occupations import Occupations
 from wkin.model import TightBindingModel
-from wkin.model.symmetrize import (
-    angular_function,
-    orbital_representation,
-    symmetrized_model,
-)
+from wkin.model.symmetrize import angular_function, orbital_representation, symmetrized_model
 from wkin.quantities import get, observables
 from wkin.symmetry import crystal_symmetry, forbidden_fraction, space_group_operations
 

@@ -16,18 +16,8 @@ from pathlib import Path
 from . import quantities as registry
 from .errors import ConfigError
 from .kspace.integrate import Adaptive
-from .settings import (
-    CalculateSettings,
-    DisorderSettings,
-    FermiSettings,
-    MeshSettings,
-    ModelSettings,
-    OutputSettings,
-    SymmetrySettings,
-    TorqueSettings,
-    float_list,
-    keys_of,
-)
+from .settings import (CalculateSettings, DisorderSettings, FermiSettings, MeshSettings, ModelSettings, OutputSettings,
+                       SymmetrySettings, TorqueSettings, float_list, keys_of)
 
 #: section → (settings class, accepted keys); [fermi] takes ``range`` instead of ``energies`` too
 SECTIONS = {"model": ModelSettings, "mesh": MeshSettings, "fermi": FermiSettings, "calculate": CalculateSettings,

@@ -17,11 +17,14 @@ from .errors import ConfigError
 from .kinetic.disorder import MODELS as DISORDER_MODELS
 from .kinetic.disorder import Disorder
 from .kspace.integrate import Adaptive
+from .model.tight_binding import ORBITAL_CONVENTIONS
+from .response.boltzmann import QUADRATURES
+from .response.extrinsic import COMPANION_STEP
+from .response.optical_activity import ETA
+from .symmetry import SYMPREC
 
 BUILTIN_MODELS = ("massive_dirac", "haldane", "rashba_exchange", "weyl_two_node", "chiral_trigonal")
 SYMMETRY_MODES = ("off", "irreducible", "verify")
-ORBITAL_CONVENTIONS = ("wannierberri", "postw90")
-QUADRATURES = ("tetrahedron", "smeared")
 
 
 def _is_number(x):
@@ -60,7 +63,7 @@ class ModelSettings:
     degen_thresh: float = DEGEN_THRESH
     spin: bool = False
     orbital: bool = False
-    orbital_convention: str = "wannierberri"
+    orbital_convention: str = ORBITAL_CONVENTIONS[0]
 
     def __post_init__(self):
         if (self.wannier90 is None) == (self.builtin is None):
@@ -146,7 +149,7 @@ class CalculateSettings:
     quantities: tuple
     tau: float = 1.0
     frequencies: tuple | None = None
-    eta: float = 0.01
+    eta: float = ETA
 
     def __post_init__(self):
         if not isinstance(self.quantities, (list, tuple)) or not self.quantities \
@@ -176,9 +179,9 @@ class DisorderSettings:
 
     model: str
     strength: float
-    third_moment: float = 0.0
-    companion_step: float | tuple = 0.1
-    quadrature: str = "tetrahedron"
+    third_moment: float = Disorder.third_moment
+    companion_step: float | tuple = COMPANION_STEP
+    quadrature: str = QUADRATURES[0]
     pair_broadening: float = 0.0
     omitted_term: bool = False
 
@@ -229,7 +232,7 @@ class SymmetrySettings:
 
     mode: str = "off"
     magnetization: tuple | None = None
-    symprec: float = 1e-3
+    symprec: float = SYMPREC
     symmetrize_hamiltonian: bool = False
 
     def __post_init__(self):

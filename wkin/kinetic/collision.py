@@ -17,10 +17,8 @@ elastically connected component of the shell.
 
 The transport equation for the vector mean free path Λ (seed-003 §2.4),
 :math:`\Lambda_i/\tau_i-\sum_jK_{ij}\Lambda_j=\mathbf v_i`, is solved exactly —
-no relaxation-time approximation — in two ways that must agree:
-
-- :func:`solve_dense`: the N×N pair kernel (reference, small N);
-- :class:`CollisionOperator.solve`: the production path. Because
+no relaxation-time approximation — by :meth:`CollisionOperator.solve` (the N×N pair kernel and
+its dense solve are the tests' reference, ``tests/dense_reference.py``). Because
   :math:`\omega_{ij}=\phi_i\cdot\phi_j` (:meth:`wkin.kinetic.disorder.Disorder.features`),
   writing :math:`m=\sum_jw_j\Lambda_j\phi_j` turns the equation into the
   D×D system :math:`(1-G)m=\Phi^T W\tau\mathbf v`,
@@ -46,7 +44,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 import scipy.sparse
-import scipy.sparse.csgraph
 
 from .. import parallel
 
@@ -99,13 +96,13 @@ class CollisionOperator:
                 for b in self.blocks]
 
     def weighted_projectors(self, g):
-        """Per block, :math:`\sum_jw_jg_{j,r}\Pi_b|u_j\rangle\langle u_j|\Pi_b` for g (N, r): (r, n_b, n_b) each."""
+        r"""Per block, :math:`\sum_jw_jg_{j,r}\Pi_b|u_j\rangle\langle u_j|\Pi_b` for g (N, r): (r, n_b, n_b) each."""
         u = self.states.c
         return [parallel.sum_over_ranks(np.einsum("j,jr,ja,jb->rab", self.w, g, u[:, b], u[:, b].conj()))
                 for b in self.blocks]
 
     def feature_sums(self, g):
-        """:math:`\sum_jw_jg_{j,r}\phi_j` (D, r) for g (N, r); with g = 1 the vector p of the out-scattering rates
+        r""":math:`\sum_jw_jg_{j,r}\phi_j` (D, r) for g (N, r); with g = 1 the vector p of the out-scattering rates
         :math:`1/\tau_i=\kappa\phi_i\cdot p`."""
         return parallel.sum_over_ranks(self.phi.T @ (self.w[:, None] * g))
 
@@ -197,46 +194,6 @@ class CollisionOperator:
                            - np.einsum("na,rab,nb->nr", ub.conj(), Cx, ub))
         return self.kappa * out
 
-    def project_diagonal_dense(self, xi):
-        """Pair-sum reference of :meth:`project_diagonal` (serial; N×N memory)."""
-        u, w = self.states.c, self.w
-        out = np.zeros(xi.shape[:2])
-        for b in self.blocks:
-            o = u[:, b].conj() @ u[:, b].T  # ⟨u_i|Π|u_j⟩
-            for r in range(xi.shape[1]):
-                a = xi[:, r, b].conj() @ u[:, b].T  # ⟨ξ_i|Π|u_j⟩
-                c = u[:, b].conj() @ xi[:, r, b].T  # ⟨u_i|Π|ξ_j⟩
-                out[:, r] += np.real(((a - c) * o.conj()) @ w)
-        return self.kappa * out
-
-    def dense_kernel(self, disorder, model):
-        """K_ij = κ ω_ij w_j from explicit pair overlaps (serial reference; N×N memory)."""
-        c = self.states.c
-        return self.kappa * disorder.overlaps(c, c, disorder.orbital_blocks(model)) * self.w[None, :]
-
-
-def solve_dense(K, w, drive):
-    """Reference solve of (diag(ΣK) − K) Λ = drive with per-component zero modes removed."""
-    rate = K.sum(axis=1)
-    L = np.diag(rate) - K
-    ncomp, label = scipy.sparse.csgraph.connected_components(K > 1e-14 * K.max(), directed=False)
-    Z = np.zeros((len(w), ncomp))
-    Z[np.arange(len(w)), label] = 1.0
-
-    def project(x):
-        coef = (Z.T @ (w[:, None] * x)) / (Z.T @ w)[:, None]
-        return x - Z @ coef
-
-    drive = project(drive)
-    # symmetric form S = W^½ L W^-½ (null vectors W^½·1_c), deflated to positive definite
-    sw = np.sqrt(w)
-    S = L * sw[:, None] / sw[None, :]
-    S = 0.5 * (S + S.T)
-    Zs = sw[:, None] * Z / np.sqrt(Z.T @ w)[None, :]
-    S = S + rate.mean() * (Zs @ Zs.T)
-    lam = scipy.linalg.solve(S, sw[:, None] * drive, assume_a="pos") / sw[:, None]
-    return project(lam), rate
-
 
 # ----------------------------------------------------------------------------- smeared fallback
 class SmearedCollisionOperator:
@@ -315,9 +272,3 @@ class SmearedCollisionOperator:
             p = z + np.where(rz > 0, rz_new / np.where(rz > 0, rz, 1.0), 0.0) * p
             rz = rz_new
         return self._project(x)
-
-    def dense_kernel(self, disorder, model):
-        """K_ij from explicit pair overlaps (serial reference)."""
-        c = self.states.c
-        g = self.G[self.bin][:, self.bin]
-        return self.kappa * self.nu * disorder.overlaps(c, c, self.blocks) * g

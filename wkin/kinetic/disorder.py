@@ -140,10 +140,3 @@ class Disorder:
                 out[rows, col + n + len(iu[0]):col + n * n] = np.sqrt(2) * X.imag
                 col += n * n
         return out
-
-    def overlaps(self, c1, c2, blocks):
-        """Σ_b |⟨c1_i|Π_b|c2_j⟩|² for all pairs (N1, N2): the dense reference."""
-        out = np.zeros((len(c1), len(c2)))
-        for b in blocks:
-            out += np.abs(c1[:, b].conj() @ c2[:, b].T) ** 2
-        return out

@@ -182,7 +182,7 @@ class ShellSampler(Protocol):
         """Points and weights on the shell ε_n(k) = μ."""
 
     def sea(self, mu: float) -> tuple:
-        """Points (N, 3) and weights (N,) in 1/Å³ of :math:`\int d^3k/(2\pi)^3` over the Brillouin zone (or
+        r"""Points (N, 3) and weights (N,) in 1/Å³ of :math:`\int d^3k/(2\pi)^3` over the Brillouin zone (or
         the plane of a continuum model), for Fermi-sea sums at T = 0."""
 
 

@@ -64,10 +64,10 @@ import warnings
 import numpy as np
 
 from ..io.wannier90 import read_win, resolve, win_projections
-from ..symmetry import SpaceGroupOperations, space_group_operations
+from ..symmetry import SYMPREC, SpaceGroupOperations, space_group_operations
 from .tight_binding import TightBindingModel
 
-__all__ = ["symmetrized_model", "symmetrize_wannier90", "orbital_representation", "angular_function",
+__all__ = ["symmetrized_model", "orbital_representation", "angular_function",
            "projections_from_win", "idealized_lattice"]
 
 _SQ = np.sqrt
@@ -259,7 +259,7 @@ def _key(R, offset):
     return (Rs[..., 0] * 4096 + Rs[..., 1]) * 4096 + Rs[..., 2]
 
 
-def symmetrized_model(model, projections, magnetization=None, symprec=1e-3, symmetry=None, name=None):
+def symmetrized_model(model, projections, magnetization=None, symprec=SYMPREC, symmetry=None, name=None):
     r"""The model averaged over the (magnetic) space group: exactly symmetric, closest to ``model``.
 
     Parameters
@@ -453,10 +453,3 @@ def symmetrized_model(model, projections, magnetization=None, symprec=1e-3, symm
                                     name=name or model.name)
     out.symmetrization = info
     return out
-
-
-def symmetrize_wannier90(seedname, magnetization=None, symprec=1e-3, **kwargs):
-    """Load ``seedname`` (:meth:`TightBindingModel.from_wannier90`, ``kwargs`` passed on) and symmetrize it
-    with the projections of ``seedname.win``."""
-    model = TightBindingModel.from_wannier90(seedname, **kwargs)
-    return symmetrized_model(model, seedname, magnetization=magnetization, symprec=symprec)

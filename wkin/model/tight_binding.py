@@ -45,16 +45,12 @@ import scipy.fft
 import scipy.sparse
 
 from .. import parallel
-from ..io.wannier90 import (
-    fortran_formatted,
-    load_model_data,
-    plain_copies,
-    read_win,
-    win_atoms,
-)
+from ..io.wannier90 import fortran_formatted, load_model_data, plain_copies, read_win, win_atoms
 
 #: cyclic index pairs (alpha, beta) for gamma = x, y, z
 CYCLIC = ((1, 2), (2, 0), (0, 1))
+#: conventions of the finite-difference B(R), C(R) of the complete orbital moment (first: the default)
+ORBITAL_CONVENTIONS = ("wannierberri", "postw90")
 
 
 class ModelError(ValueError):
@@ -424,7 +420,7 @@ class TightBindingModel:
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_wannier90(cls, seedname, use_ws_distance=True, spin=False, orbital=False,
-                       orbital_convention="wannierberri", **kwargs):
+                       orbital_convention=ORBITAL_CONVENTIONS[0], **kwargs):
         r"""Build from Wannier90 outputs of ``seedname`` (see :mod:`wkin.io.wannier90`).
 
         With ``spin=True`` the model is built by WannierBerri's readers from
@@ -457,7 +453,7 @@ class TightBindingModel:
         """
         if not (spin or orbital):
             return cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
-        if orbital_convention not in ("wannierberri", "postw90"):
+        if orbital_convention not in ORBITAL_CONVENTIONS:
             raise ValueError(f"orbital_convention: expected 'wannierberri' or 'postw90', got {orbital_convention!r}")
         import wannierberri as wb  # heavy (numba); only this path needs it
         required = (".chk", ".eig") + ((".spn",) if spin else ()) + ((".mmn", ".uHu") if orbital else ())

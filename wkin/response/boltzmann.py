@@ -40,6 +40,9 @@ from ..kspace.fermi_surface import sampler as shell_sampler
 from ..kspace.occupations import KB_EV, surface_weight
 from ..units import E_CHARGE, WEIGHT_SI
 
+#: Fermi-surface quadratures of the kinetic solve (first: the default; ``[disorder] quadrature``)
+QUADRATURES = ("tetrahedron", "smeared")
+
 
 @dataclass
 class ShellDrude:
@@ -124,7 +127,7 @@ def smeared_conductivity(model, disorder, mu, sampler, width=0.02, pair_width=0.
 
 
 def conductivity_boltzmann(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), temperature=0.0,
-                           degen_thresh=DEGEN_THRESH, nodes=24, keep_shells=False, quadrature="tetrahedron",
+                           degen_thresh=DEGEN_THRESH, nodes=24, keep_shells=False, quadrature=QUADRATURES[0],
                            width=0.02, pair_width=0.01):
     """Drude conductivity tensor (S/m) from the full Boltzmann equation, per Fermi energy.
 

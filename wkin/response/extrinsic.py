@@ -54,6 +54,9 @@ from ..kspace.fermi_surface import FermiSurfaceError
 from ..kspace.fermi_surface import sampler as shell_sampler
 from ..units import E_CHARGE, HBAR_EVS, WEIGHT_SI
 
+#: energy step (eV) of the companion shells of the skew term (``[disorder] companion_step``)
+COMPANION_STEP = 0.1
+
 
 @dataclass
 class ShellResponse:
@@ -70,7 +73,7 @@ def _pair_sum(w, x, y):
     return WEIGHT_SI * parallel.sum_over_ranks(np.einsum("i,ia,ib->ab", w, x, y))
 
 
-def shell_pieces(shell, builder, observables=("velocity",), skew=True, companion_step=0.1):
+def shell_pieces(shell, builder, observables=("velocity",), skew=True, companion_step=COMPANION_STEP):
     """All Fermi-surface pieces for the observables ("velocity", "spin") on one shell (module docstring).
 
     ``shell``: a :class:`wkin.kinetic.shells.FermiShell` built with ``interband=True`` carrying the
@@ -110,7 +113,7 @@ def shell_pieces(shell, builder, observables=("velocity",), skew=True, companion
 
 
 def response_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables=("velocity",), skew=True,
-                   companion_step=0.1, degen_thresh=DEGEN_THRESH):
+                   companion_step=COMPANION_STEP, degen_thresh=DEGEN_THRESH):
     """:func:`shell_pieces` on the shell at μ of a model (tetrahedra on ``grid``, or a continuum model's circle)."""
     builder = ShellBuilder(model, disorder, shell_sampler(model, grid, shift), observables, interband=True,
                            degen_thresh=degen_thresh)
@@ -262,7 +265,7 @@ def _source_sum(kappa, blocks, disorder, shells, E_t, u_t, xi_t, A_t, W_t):
     return out
 
 
-def skew_scattering(shell, builder, drives, companion_step=0.1, chunk=2048):
+def skew_scattering(shell, builder, drives, companion_step=COMPANION_STEP, chunk=2048):
     r"""Skew-scattering pieces ⟨A⟩^sk per unit field, split into Fermi sheet and companion shells.
 
     Spec seed-000 §2.6–2.7 and §3 step 8, T = 0, :math:`n^{(-1)}=-e\mathbf E\cdot\Lambda`:
@@ -351,14 +354,14 @@ def skew_scattering(shell, builder, drives, companion_step=0.1, chunk=2048):
     return ({k: scale * x for k, x in sheet.items()}, {k: scale * x for k, x in companion.items()}, nshell)
 
 
-def omitted_term(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables=("velocity",), companion_step=0.1,
+def omitted_term(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables=("velocity",), companion_step=COMPANION_STEP,
                  degen_thresh=DEGEN_THRESH):
     """:func:`omitted_on` for a model's shells (tetrahedra on ``grid``, or a continuum model's exact quadrature)."""
     builder = ShellBuilder(model, disorder, shell_sampler(model, grid, shift), observables, degen_thresh=degen_thresh)
     return omitted_on(builder, mu, observables, companion_step)
 
 
-def omitted_on(builder, mu, observables=("velocity",), companion_step=0.1, chunk=2048):
+def omitted_on(builder, mu, observables=("velocity",), companion_step=COMPANION_STEP, chunk=2048):
     r"""Diagnostic only: the term :math:`-\mathcal PJ_0(S^{int})` that a literal projection adds to the order-0
     diagonal equation and that the theory (and ``total``) omits (spec seed-000 §2.3, "Omitted term").
 

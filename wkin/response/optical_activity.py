@@ -89,6 +89,8 @@ from ..model import CYCLIC
 
 #: postw90's threshold for the D matrix (``wham_get_D_h``: |E_m − E_n| < 1e-7 eV → D_nm = 0)
 POSTW90_D_THRESH = 1e-7
+#: broadening η (eV) of the frequencies, postw90's default ``gyrotropic_smr_fixed_en_width``
+ETA = 0.01
 
 #: column order of postw90's ``-gyrotropic-NOA_orb.dat`` (after E_F and ω) as (d, c) of ``value[..., d, c]``
 POSTW90_COLUMNS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2), (2, 1), (2, 0), (1, 0))
@@ -113,7 +115,7 @@ def _connection(b, degen_thresh, centres):
     return A
 
 
-def noa_integrand(b, frequencies, eta=0.01, eigval_max=np.inf, degen_thresh=POSTW90_D_THRESH,
+def noa_integrand(b, frequencies, eta=ETA, eigval_max=np.inf, degen_thresh=POSTW90_D_THRESH,
                   centres=None, covariant=False):
     r"""Per-band integrand :math:`G_n(\omega)_{dc}=\sum_{l\ne n}F_{nl}`, (nk, nb, n_ω, 3, 3) in eV⁻¹·Å³.
 
@@ -168,7 +170,7 @@ def noa_integrand(b, frequencies, eta=0.01, eigval_max=np.inf, degen_thresh=POST
             + np.einsum("kwnl,kdcnl->knwdc", We, T2, optimize=True))
 
 
-def noa_orb(frequencies, eta=0.01, eigval_max=None, degen_thresh=POSTW90_D_THRESH, centres=None,
+def noa_orb(frequencies, eta=ETA, eigval_max=None, degen_thresh=POSTW90_D_THRESH, centres=None,
             covariant=False, name="gamma_orb", chunk=4096):
     r"""The interband natural-optical-activity tensor γ_dc(ω), orbital part, as an :class:`Observable`.
 

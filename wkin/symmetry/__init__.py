@@ -59,31 +59,15 @@ well-converged Wannier functions; see ``docs/symmetry.md``).
 """
 
 
-from .groups import (
-                     CrystalSymmetry,
-                     SpaceGroupOperations,
-                     crystal_symmetry,
-                     ferromagnetic_selection,
-                     space_group,
-                     space_group_operations,
-                     to_cartesian,
-                     unique_rotations,
-)
+from .groups import (SYMPREC, CrystalSymmetry, SpaceGroupOperations, crystal_symmetry, ferromagnetic_selection, space_group,
+                     space_group_operations, to_cartesian, unique_rotations)
 from .kgrid import IrreducibleGrid, irreducible_grid
 from .operations import as_operations, operation_label
 from .report import describe
 from .symbols import point_group_symbol
-from .tensors import (
-                     CONDUCTIVITY,
-                     TensorForm,
-                     allowed_components,
-                     forbidden_fraction,
-                     parse_kind,
-                     projector,
-                     symmetrize,
-)
+from .tensors import CONDUCTIVITY, TensorForm, allowed_components, forbidden_fraction, parse_kind, projector, symmetrize
 
-__all__ = ["CONDUCTIVITY", "CrystalSymmetry", "IrreducibleGrid", "SpaceGroupOperations", "TensorForm",
+__all__ = ["CONDUCTIVITY", "SYMPREC", "CrystalSymmetry", "IrreducibleGrid", "SpaceGroupOperations", "TensorForm",
            "allowed_components", "as_operations", "crystal_symmetry", "describe", "ferromagnetic_selection",
            "forbidden_fraction", "irreducible_grid", "operation_label", "parse_kind", "point_group_symbol",
            "projector", "space_group", "space_group_operations", "symmetrize", "to_cartesian", "unique_rotations"]

@@ -15,8 +15,11 @@ from .operations import has_pure_time_reversal, operation_label
 from .symbols import point_group_symbol
 from .tensors import allowed_components, symmetrize
 
+#: spglib's distance tolerance (Å), the default of every symmetry search
+SYMPREC = 1e-3
 
-def space_group(model, symprec=1e-3):
+
+def space_group(model, symprec=SYMPREC):
     """International symbol and number of the crystal's space group, or None without atoms.
 
     Uses the atoms carried by the model (from the ``.win``); magnetic order and
@@ -83,7 +86,7 @@ class CrystalSymmetry:
         return [operation_label(R, t) for R, t in self.operations]
 
 
-def crystal_symmetry(model, magnetization=None, symprec=1e-3):
+def crystal_symmetry(model, magnetization=None, symprec=SYMPREC):
     """Space group, point group and magnetic point group of a model's structure.
 
     Parameters
@@ -220,7 +223,7 @@ class SpaceGroupOperations:
         return len(self.W)
 
 
-def space_group_operations(model, magnetization=None, symprec=1e-3):
+def space_group_operations(model, magnetization=None, symprec=SYMPREC):
     """The (magnetic) space group of ``model.atoms``, with translations.
 
     ``magnetization``: None (grey group: every operation with and without T), a

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .groups import CrystalSymmetry, crystal_symmetry
+from .groups import SYMPREC, CrystalSymmetry, crystal_symmetry
 
 
 @dataclass
@@ -43,7 +43,7 @@ class IrreducibleGrid:
         return [(R, bool(t)) for R, t in zip(self.rotations, self.time_reversal)]
 
 
-def irreducible_grid(model, grid, magnetization=None, shift=(0.0, 0.0, 0.0), symprec=1e-3, symmetry=None):
+def irreducible_grid(model, grid, magnetization=None, shift=(0.0, 0.0, 0.0), symprec=SYMPREC, symmetry=None):
     """Reduce a uniform k-grid by the magnetic point group of the structure.
 
     Orbits are computed directly: an operation (W, T?) maps reduced k to

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .groups import crystal_symmetry
+from .groups import SYMPREC, crystal_symmetry
 from .operations import format_direction
 from .tensors import allowed_components
 
@@ -17,7 +17,7 @@ _DESCRIBE_TENSORS = (
 )
 
 
-def describe(model, magnetization=None, symprec=1e-3, symmetry=None) -> str:
+def describe(model, magnetization=None, symprec=SYMPREC, symmetry=None) -> str:
     """Text report: space group, (magnetic) point group, operations and allowed tensor forms."""
     sym = symmetry if symmetry is not None else crystal_symmetry(model, magnetization, symprec)
     lines = [f"space group          : {sym.spacegroup_symbol} (No. {sym.spacegroup_number})",

@@ -1,4 +1,4 @@
-"""Tensor kinds, group-average projectors, symmetrization and allowed tensor forms.
+r"""Tensor kinds, group-average projectors, symmetrization and allowed tensor forms.
 
 A tensor kind ``polar<n>_<even|odd>`` / ``axial<n>_<even|odd>`` (rank n = 0…4) says how a tensor
 transforms under an operation (R, T?): :math:`T'=\eta\,[\det R]^a R\cdots R\,T` with a = 1 for axial,
