@@ -56,18 +56,20 @@ def _config(path, grid, levels, quantities, out, energies=None, step=None):
 
 
 def _run(source, config, threads):
-    """Wall and CPU seconds of ``wkin run`` with the package from ``source``."""
+    """Wall and CPU seconds and peak memory (GB, /usr/bin/time) of ``wkin run`` with the package from ``source``."""
     env = dict(os.environ, PYTHONPATH=str(source), WKIN_FFT_WORKERS=str(threads))
     env.update({name: str(threads) for name in THREAD_VARS})
     cpus = sorted(os.sched_getaffinity(0))[-threads:]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(["taskset", "-c", ",".join(map(str, cpus)), sys.executable, "-c",
-                    "import sys; from wkin.cli import main; sys.exit(main(sys.argv[1:]))", "run", str(config),
-                    "--quiet"], env=env, cwd=source, check=True)
+    done = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb %M", "taskset", "-c", ",".join(map(str, cpus)),
+                           sys.executable, "-c", "import sys; from wkin.cli import main; sys.exit(main(sys.argv[1:]))",
+                           "run", str(config), "--quiet"], env=env, cwd=source, check=True, stderr=subprocess.PIPE,
+                          text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rss = [float(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("maxrss_kb")]
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), rss[-1] / 1e6 if rss else 0.0
 
 
 def _compare(a, b):
@@ -120,7 +122,8 @@ def main():
                 runs = [_run(path if rev is not None else ROOT, cfg, args.threads) for _ in range(args.repeat)]
                 times[label] = min(runs)
                 print(f"{label:6s} ({rev or 'working tree'}): "
-                      f"wall {times[label][0]:8.1f} s   CPU {times[label][1]:8.1f} s", flush=True)
+                      f"wall {times[label][0]:8.1f} s   CPU {times[label][1]:8.1f} s   peak {times[label][2]:5.2f} GB",
+                      flush=True)
             worst = _compare(tmp / "before.h5", tmp / "after.h5")
         finally:
             for path, rev in sources.values():
