@@ -253,3 +253,9 @@ class OutputSettings:
     """``[output]``: the HDF5 ``file`` (relative paths are relative to the configuration file)."""
 
     file: str = "results.h5"
+
+    def __post_init__(self):
+        if not isinstance(self.file, str):
+            raise ConfigError(f"[output] file: expected a file name, got {self.file!r}")
+        if not self.file.strip() or self.file.endswith(("/", "\\")):
+            raise ConfigError(f"[output] file: empty file name ({self.file!r})")

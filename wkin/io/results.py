@@ -47,8 +47,6 @@ def file_hashes(paths):
 def check_output(path):
     """Fail before any computation when the results file cannot be written (``[output] file``)."""
     path = Path(path)
-    if not str(path) or path.name == "":
-        raise ConfigError("[output] file: empty file name")
     if path.is_dir():
         raise ConfigError(f"[output] file: {path} is a directory")
     folder = path.parent
