@@ -120,3 +120,30 @@ def test_fresh_te_full_orbital_K_against_wannierberri(te_run):
     k_wb = g["gme_orb_full"] - (g["shift"] - c * EF[:, None, None] * g["berry_dipole"])
     assert np.abs(ref).max() > 1e-7
     assert np.abs(k_wb - ref).max() < 1e-6 * np.abs(ref).max()
+
+
+def test_plain_wannier90_run_without_hamiltonian_files(te_run, tmp_path):
+    """A Wannier90 run without write_hr/write_tb leaves .chk, .eig, .mmn, .win (and .nnkp): wkin reads H(R) and the
+    position matrix from them through WannierBerri's readers. AHC, Ohmic and the Berry-curvature dipole against
+    WannierBerri's calculators on the same files and mesh (no symmetrization): 1e-6 relative (Te is
+    non-magnetic, so its AHC is zero up to the model's symmetry breaking; compared in absolute S/cm)."""
+    wb = pytest.importorskip("wannierberri")
+    for ext in (".chk", ".eig", ".mmn", ".win", ".nnkp"):
+        shutil.copy(te_run / f"Te{ext}", tmp_path / f"Te{ext}")
+    seed = str(tmp_path / "Te")
+    model = TightBindingModel.from_wannier90(seed)
+    assert model.has_position and model.atoms is not None
+    data = wb.w90files.wandata.WannierData.from_w90_files(seedname=seed, files=["chk", "eig", "mmn"], readnnkp=True)
+    system = wb.system.System_R.from_wannierdata(data, berry=True)
+    EF, NK = np.linspace(5.80, 6.00, 11), (10, 10, 10)
+    st = wb.calculators.static
+    calcs = {"ahc": st.AHC(Efermi=EF), "ohmic": st.Ohmic_FermiSurf(Efermi=EF),
+             "bcd": st.BerryDipole_FermiSurf(Efermi=EF, use_factor=False)}
+    res = wb.run(system, grid=wb.Grid(system, NK=NK, NKFFT=NK), calculators=calcs, use_irred_kpt=False,
+                 symmetrize=False, print_Kpoints=False).results
+    r = integrate(model, observables(["ahc", "ohmic", "berry_dipole"], tau=1.0), Occupations(mu=EF), NK).values
+    ahc = np.stack([r["ahc"][:, 1, 2], r["ahc"][:, 2, 0], r["ahc"][:, 0, 1]], axis=1)
+    assert np.abs(100 * ahc - res["ahc"].data).max() < 1e-6 * max(np.abs(res["ahc"].data).max(), 1.0)
+    for name, ref, scale in (("ohmic", res["ohmic"].data, 100.0), ("berry_dipole", res["bcd"].data, 1.0)):
+        assert np.abs(ref).max() > 0
+        assert np.abs(scale * r[name] - ref).max() < 1e-6 * np.abs(ref).max(), name

@@ -67,3 +67,20 @@ def test_spin_moment_against_postw90():
     moment = -total / len(k)  # postw90: spin magnetic moment = −⟨σ⟩ in μ_B
     assert np.allclose(moment, ref, atol=2e-6)
     assert model.atoms is not None and model.has_spin
+
+
+def test_plain_wannier90_run_is_read_from_chk_and_eig(tmp_path):
+    """Without _tb.dat/_hr.dat (a run without write_hr/write_tb), H(R) comes from .chk + .eig through WannierBerri's
+    readers: the bands equal those of the bundled Fe_tb.dat model (both minimal-distance R vectors) to the 1e-5 eV
+    of the written files; the structure still comes from the .win."""
+    pytest.importorskip("wannierberri")
+    for name in ("Fe.chk.gz", "Fe.eig.gz", "Fe.win"):
+        shutil.copy(FE / name, tmp_path / name)
+    plain = TightBindingModel.from_wannier90(str(tmp_path / "Fe"))
+    tb = TightBindingModel.from_wannier90(str(FE / "Fe"), use_ws_distance=True)
+    assert plain.atoms is not None and plain.num_wann == tb.num_wann == 18
+    k = np.random.default_rng(7).random((40, 3))
+    e_plain, e_tb = solve(plain, k).energies, solve(tb, k).energies
+    assert np.abs(e_plain - e_tb).max() < 1e-5
+    with pytest.raises(FileNotFoundError, match="no Wannier90 Hamiltonian file"):
+        TightBindingModel.from_wannier90(str(tmp_path / "Fe_missing"))

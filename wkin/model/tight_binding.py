@@ -45,7 +45,7 @@ import scipy.fft
 import scipy.sparse
 
 from .. import parallel
-from ..io.wannier90 import fortran_formatted, load_model_data, plain_copies, read_win, win_atoms
+from ..io.wannier90 import fortran_formatted, load_model_data, plain_copies, read_win, resolve, win_atoms
 
 #: cyclic index pairs (alpha, beta) for gamma = x, y, z
 CYCLIC = ((1, 2), (2, 0), (0, 1))
@@ -450,8 +450,14 @@ class TightBindingModel:
         Marzari–Vanderbilt diagonal (postw90's ``transl_inv = false``, the only choice postw90
         allows for the orbital moment), and the R vectors are WannierBerri's minimal-distance
         ones (postw90's ``use_ws_distance = true``). Formatted ``.uHu``/``.spn`` files are recognised.
+
+        A plain Wannier90 run (no ``write_hr``/``write_tb``: no ``_tb.dat``/``_hr.dat``) leaves ``.chk``,
+        ``.eig``, ``.mmn`` and ``.win``: H(R), and the position matrix A(R) from ``.mmn`` when it is there,
+        are then built the same way through WannierBerri's readers.
         """
-        if not (spin or orbital):
+        plain_run = not any(resolve(seedname + ext) for ext in ("_tb.dat", "_hr.dat")) \
+            and all(resolve(seedname + ext) for ext in (".chk", ".eig"))
+        if not (spin or orbital or plain_run):
             return cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
         if orbital_convention not in ORBITAL_CONVENTIONS:
             raise ValueError(f"orbital_convention: expected 'wannierberri' or 'postw90', got {orbital_convention!r}")
