@@ -60,7 +60,9 @@ def cmd_run(args):
                     label = r.quantity.name if name == "value" else f"{r.quantity.name}/{name}"
                     print(f"# symmetry check {label}: |forbidden| / |tensor| = {frac:.3e}")
             print(results.summary(run))
-            print(f"# {run.nk_evaluated} k-points, {run.wall_time_s:.1f} s on {parallel.size()} rank(s); "
+            work = ([f"{run.nk_evaluated} k-points"] if run.nk_evaluated else []) + \
+                ([f"{run.n_shells} Fermi shell(s)"] if run.n_shells else [])
+            print(f"# {', '.join(work)}, {run.wall_time_s:.1f} s on {parallel.size()} rank(s); "
                   f"{'replaced' if replaced else 'wrote'} {cfg.output}")
     return 0
 
@@ -100,8 +102,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="wkin", description="Disorder-aware kinetic transport from Wannier functions")
     parser.add_argument("--version", action="version", version=f"wkin {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("run", help="run the calculation described by a TOML configuration")
-    p.add_argument("config")
+    p = sub.add_parser("run", help="run the calculation described by a TOML configuration",
+                       description="Run the calculation described by a TOML configuration and write an HDF5 file "
+                                   "([output] file). Every section and key: docs/config.md; every quantity, its "
+                                   "formula, units and datasets: docs/outputs.md.")
+    p.add_argument("config", help="the TOML configuration (docs/config.md)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("symmetry", help="space/magnetic point group and the tensor forms it allows")

@@ -35,6 +35,7 @@ from .kspace.fermi_surface import FermiSurfaceError
 from .kspace.fermi_surface import sampler as shell_sampler
 from .kspace.integrate import integrate
 from .kspace.occupations import Occupations
+from .progress import Progress
 from .response.boltzmann import energy_nodes
 from .symmetry import crystal_symmetry, forbidden_fraction, parse_kind, symmetrize
 
@@ -80,6 +81,7 @@ class RunResult:
     nk_evaluated: int
     wall_time_s: float
     attributes: dict
+    n_shells: int = 0  # Fermi shells of the kinetic quantities (Fermi energies × thermal nodes)
 
 
 @dataclass
@@ -177,7 +179,9 @@ def execute(plan: RunPlan) -> RunResult:
         for r in results.values():
             _symmetry_pass(r, plan.symmetry, project=cfg.symmetry.mode == "irreducible" and r.quantity.kinetic)
     wall = time.perf_counter() - t0
-    return RunResult(mu=mu, results=results, nk_evaluated=nk, wall_time_s=wall, attributes=_attributes(plan))
+    shells = sum(len(energy_nodes(m, cfg.fermi.temperature)[0]) for m in mu) if plan.kinetic else 0
+    return RunResult(mu=mu, results=results, nk_evaluated=nk, wall_time_s=wall, attributes=_attributes(plan),
+                     n_shells=shells)
 
 
 def _tensor_datasets(r):
@@ -225,32 +229,42 @@ def run_kinetic(model, kinetic, mu, disorder, grid=None, shift=(0.0, 0.0, 0.0), 
                          inputs, mu, temperature, broadening)
     per_mu = {q.name: [] for q in kinetic}
     empty = np.zeros(len(mu), bool)
-    for i, m in enumerate(mu):
-        if disorder.quadrature == "smeared":
+    nodes = [energy_nodes(m, temperature) for m in mu]
+    with Progress("Fermi shells", sum(len(e) for e, _ in nodes)) as bar:
+        for i, m in enumerate(mu):
+            per_mu_i, empty[i] = _shells_at(m, nodes[i], kinetic, builder, ctx, disorder, temperature, bar)
             for q in kinetic:
-                per_mu[q.name].append([(1.0, q.smeared(m, ctx))])
-            continue
-        found = {q.name: [] for q in kinetic}
-        for energy, weight in zip(*energy_nodes(m, temperature)):
-            try:
-                shell = builder.build(energy)
-            except FermiSurfaceError:
-                continue  # at T > 0 an empty shell carries nothing
-            for q in kinetic:
-                found[q.name].append((weight, q.shell(shell, ctx)))
-            del shell
-        if temperature <= 0 and not found[kinetic[0].name]:
-            empty[i] = True
-            if parallel.is_root():
-                warnings.warn(f"no Fermi surface at mu = {m:.4f} eV (in a gap or outside the bands): the kinetic "
-                              "quantities are NaN there (dataset fermi_surface_empty)", RuntimeWarning, stacklevel=2)
-        for q in kinetic:
-            per_mu[q.name].append(None if empty[i] else found[q.name])
+                per_mu[q.name].append(per_mu_i[q.name])
     out = {}
     for q in kinetic:
         out[q.name] = q.combine(per_mu[q.name], ctx)
         out[q.name]["fermi_surface_empty"] = empty
     return out
+
+
+def _shells_at(mu, nodes, kinetic, builder, ctx, disorder, temperature, bar):
+    """Every kinetic quantity's contributions at one Fermi energy: {name: [(weight, pieces)] | None}, and whether
+    the Fermi surface is empty (None: NaN at T = 0; at T > 0 an empty shell carries nothing)."""
+    if disorder.quadrature == "smeared":
+        bar.update(len(nodes[0]))
+        return {q.name: [(1.0, q.smeared(mu, ctx))] for q in kinetic}, False
+    found = {q.name: [] for q in kinetic}
+    for energy, weight in zip(*nodes):
+        try:
+            shell = builder.build(energy)
+        except FermiSurfaceError:
+            continue
+        finally:
+            bar.update()
+        for q in kinetic:
+            found[q.name].append((weight, q.shell(shell, ctx)))
+        del shell
+    if temperature <= 0 and not found[kinetic[0].name]:
+        if parallel.is_root():
+            warnings.warn(f"no Fermi surface at mu = {mu:.4f} eV (in a gap or outside the bands): the kinetic "
+                          "quantities are NaN there (dataset fermi_surface_empty)", RuntimeWarning, stacklevel=3)
+        return {q.name: None for q in kinetic}, True
+    return found, False
 
 
 def _attributes(plan):

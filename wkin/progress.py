@@ -1,4 +1,8 @@
-"""Progress bars on stderr for long stages (rank 0 only, silent with ``--quiet``)."""
+"""Progress bars on stderr for long stages (rank 0 only, silent with ``--quiet``).
+
+Not tqdm: the bar must be drawn by MPI rank 0 alone, appear only for stages longer than a couple of
+seconds, and be switched off globally by ``--quiet``; these 40 lines do that without another dependency.
+"""
 
 from __future__ import annotations
 

@@ -117,10 +117,14 @@ _COMPONENTS = {2: ("xx", "yy", "zz", "xy", "yx", "yz", "zx"), 3: ("xyz", "yzx", 
 
 
 def summary(run, max_rows=8):
-    """Short plain-text table of the results (leading components) for a quick look."""
+    """Plain-text tables of every quantity (each dataset its registry entry lists in ``summary``) for a quick
+    look: at most ``max_rows`` Fermi energies and the leading components, both announced when a subset is shown;
+    values below 1e-12 of a table's largest are printed as 0."""
     mu = run.mu
     idx = np.unique(np.linspace(0, len(mu) - 1, min(len(mu), max_rows)).round().astype(int))
     lines = []
+    if len(idx) < len(mu):
+        lines.append(f"# showing {len(idx)} of {len(mu)} Fermi energies (all of them are in the HDF5 file)")
     for r in run.results.values():
         q = r.quantity
         for name in q.summary:
@@ -138,6 +142,9 @@ def summary(run, max_rows=8):
 
 
 def _table(v, mu, idx, datasets):
+    finite = np.abs(v[np.isfinite(v)]) if np.issubdtype(v.dtype, np.floating) else np.abs(v)
+    tiny = 1e-12 * (finite.max() if finite.size else 0.0)
+    v = np.where(np.abs(v) < tiny, 0.0, v)
     rank = v.ndim - 1
     if "frequency" in datasets and rank == 3:  # (n_mu, n_freq, 3, 3): diagonal at the first and last frequency
         coords = datasets["frequency"]
@@ -148,7 +155,7 @@ def _table(v, mu, idx, datasets):
         return out
     if rank in _COMPONENTS:
         comps = _COMPONENTS[rank]
-        out = ["#  mu(eV) " + "".join(f"{c:>14s}" for c in comps)]
+        out = ["#  mu(eV) " + "".join(f"{c:>14s}" for c in comps) + f"    ({len(comps)} of {3 ** rank} components)"]
         for i in idx:
             out.append(f"{mu[i]:9.4f} " + "".join(f"{v[i][tuple('xyz'.index(ch) for ch in c)]:14.6g}" for c in comps))
         return out

@@ -278,12 +278,12 @@ def _refine(model, acc, values, levels, first, grid, adaptive, degen_thresh):
         if len(sel) == 0:
             break
         if level == 0:  # contributions of the selected uniform-grid points, recomputed
-            old = _evaluate(model, acc, k_all[sel], weight[sel], degen_thresh)
+            old = _evaluate(model, acc, k_all[sel], weight[sel], degen_thresh, label="refinement (cells)")
         else:
             old = {n: c[sel] for n, c in old.items()}
         k_new, cell_new = mesh.subdivide(k_all[sel], cell[sel], msub)
         w_new = np.repeat(weight[sel] / msub.prod(), msub.prod())
-        new = _evaluate(model, acc, k_new, w_new, degen_thresh)
+        new = _evaluate(model, acc, k_new, w_new, degen_thresh, label=f"refinement {level + 1}/{adaptive.levels}")
         for n in values:
             values[n] = values[n] - old[n].sum(axis=0) + new[n].sum(axis=0)
         nk += len(k_new)
@@ -297,12 +297,15 @@ def _bands(model, k, acc, degen_thresh):
     return Energies(k, eigvalsh(model.hamiltonian(k))) if acc.energies_only else solve(model, k, degen_thresh)
 
 
-def _evaluate(model, acc, k, w, degen_thresh, chunk=2048):
+def _evaluate(model, acc, k, w, degen_thresh, chunk=2048, label="refinement"):
     """Per-point contributions at arbitrary k, split over ranks, gathered in order."""
     part = parallel.my_slice(len(k))
     kk, ww = k[part], w[part]
-    pieces = [acc.contributions(_bands(model, kk[i:i + chunk], acc, degen_thresh), ww[i:i + chunk])
-              for i in range(0, len(kk), chunk)]
+    pieces = []
+    with Progress(label, len(kk)) as bar:
+        for i in range(0, len(kk), chunk):
+            pieces.append(acc.contributions(_bands(model, kk[i:i + chunk], acc, degen_thresh), ww[i:i + chunk]))
+            bar.update(len(kk[i:i + chunk]))
     names = [o.name for o in acc.obs]
     local = {n: (np.concatenate([p[n] for p in pieces]) if pieces
                  else np.zeros((0, len(acc.occ.mu)) + o.shape)) for n, o in zip(names, acc.obs)}

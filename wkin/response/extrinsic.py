@@ -52,6 +52,7 @@ from ..bands import DEGEN_THRESH, solve
 from ..kinetic.shells import ShellBuilder
 from ..kspace.fermi_surface import FermiSurfaceError
 from ..kspace.fermi_surface import sampler as shell_sampler
+from ..progress import Progress
 from ..units import E_CHARGE, HBAR_EVS, WEIGHT_SI
 
 #: energy step (eV) of the companion shells of the skew term (``[disorder] companion_step``)
@@ -214,12 +215,15 @@ def _energy_shells(builder, state_energies, step, drives, mu=None):
         grid_E = _companion_grid(lo, hi, step, mu)
     light = builder.with_needs(observables=tuple(drives), interband=False)
     shells = []
-    for energy in grid_E:
-        try:
-            sh = light.build(energy)
-        except FermiSurfaceError:
-            continue
-        shells.append(_shell_matrices(sh, {name: sh.mean_free_path(name) for name in drives}))
+    with Progress(f"companion shells (mu = {mu:.3f})" if mu is not None else "companion shells", len(grid_E)) as bar:
+        for energy in grid_E:
+            try:
+                sh = light.build(energy)
+            except FermiSurfaceError:
+                continue
+            finally:
+                bar.update()
+            shells.append(_shell_matrices(sh, {name: sh.mean_free_path(name) for name in drives}))
     return shells
 
 
