@@ -1,5 +1,6 @@
 """Command line and configuration: HDF5 layout, units, provenance, one-line errors."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -61,6 +62,26 @@ def test_run_writes_hdf5_with_units_and_provenance(workdir):
         assert f.attrs["wkin_version"]
         assert "rnd_tb.dat" in f.attrs["inputs"]
         assert list(f.attrs["grid"]) == [6, 6, 6]
+        # what was used: the position matrix, the Fermi-surface window, the software
+        assert f.attrs["position_matrix"] == "rnd_tb.dat"
+        assert f.attrs["fermi_surface_weight"] == "box" and f.attrs["fermi_surface_width_eV"] == pytest.approx(0.5)
+        software = json.loads(f.attrs["software"])
+        assert software["numpy"] == np.__version__ and software["h5py"] == h5py.__version__
+        assert {"python", "scipy", "spglib", "mpi4py", "wannierberri"} <= set(software)
+
+
+def test_tb_file_without_position_blocks_warns(tmp_path):
+    """A _tb.dat that ends after its Hamiltonian blocks: a warning, and the run records the diagonal approximation."""
+    from wkin.model import TightBindingModel
+    model = random_model(seed=5, nw=3)
+    write_tb(tmp_path / "full_tb.dat", model)
+    lines = (tmp_path / "full_tb.dat").read_text().splitlines(keepends=True)
+    nR, nw = len(model.R), model.num_wann
+    head = 1 + 3 + 2 + -(-nR // 15)  # header, lattice, num_wann, nrpts, ndegen lines (15 per line)
+    (tmp_path / "cut_tb.dat").write_text("".join(lines[:head + nR * (2 + nw * nw)]))
+    with pytest.warns(UserWarning, match="no position matrix"):
+        cut = TightBindingModel.from_wannier90(str(tmp_path / "cut"))
+    assert not cut.has_position and "diagonal" in cut.position_source
 
 
 def test_ohmic_is_linear_in_tau(workdir):

@@ -272,7 +272,12 @@ def _attributes(plan):
     cfg, model = plan.config, plan.model
     attrs = {"model": model.name, "num_wann": model.num_wann, "lattice": model.lattice,
              "cell_volume": model.cell_volume, "grid": np.asarray(cfg.mesh.grid), "shift": np.asarray(cfg.mesh.shift),
-             "temperature": cfg.fermi.temperature, "tau_fs": cfg.calculate.tau, "mpi_ranks": parallel.size()}
+             "temperature": cfg.fermi.temperature, "tau_fs": cfg.calculate.tau, "mpi_ranks": parallel.size(),
+             "position_matrix": model.position_source}
+    if any(q.family == "fermi_surface" for q in plan.integrals):
+        kind, width = Occupations(mu=cfg.fermi.energies, temperature=cfg.fermi.temperature,
+                                  surface_kind=cfg.fermi.surface, broadening=cfg.fermi.broadening).surface_width()
+        attrs.update({"fermi_surface_weight": kind, "fermi_surface_width_eV": width})
     if plan.kinetic:
         attrs["disorder"] = {k: v for k, v in vars(cfg.disorder).items()}
     sym = plan.symmetry

@@ -3,9 +3,11 @@
 Layout (``docs/outputs.md``)::
 
     /                      attrs: wkin_version, created, config (TOML text), inputs (JSON: file → sha256),
-                                  model, num_wann, lattice (Å), cell_volume (Å³), grid, shift,
+                                  software (JSON: package versions, git commit), model, num_wann,
+                                  lattice (Å), cell_volume (Å³), position_matrix, grid, shift,
                                   nk_evaluated, temperature (K), tau_fs, mpi_ranks, wall_time_s
-                                  [, disorder (JSON), symmetry attributes]
+                                  [, fermi_surface_weight, fermi_surface_width_eV, disorder (JSON),
+                                  symmetry attributes]
     /fermi_energies        (n_mu,) eV
     /<quantity>            attrs description, family, doc; every dataset of its registry entry
     /<quantity>/<dataset>  attrs units, axes (comma-separated axis names)[, forbidden_fraction]
@@ -20,8 +22,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib.metadata
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -41,6 +46,28 @@ def file_hashes(paths):
         p = Path(p)
         if p.is_file():
             out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def software():
+    """Versions of Python and of the packages a result depends on, and the git commit when wkin runs from a
+    checkout (``+dirty`` with uncommitted changes)."""
+    out = {"python": sys.version.split()[0], "wkin": __version__}
+    for name in ("numpy", "scipy", "spglib", "h5py", "mpi4py", "wannierberri"):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    root = Path(__file__).resolve().parents[2]
+    if (root / ".git").exists():
+        try:
+            commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                    timeout=10, check=True).stdout.strip()
+            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+            out["git_commit"] = commit + ("+dirty" if dirty else "")
+        except (OSError, subprocess.SubprocessError):
+            pass
     return out
 
 
@@ -76,6 +103,7 @@ def write(path, run, config_text, inputs):
             f.attrs["inputs"] = json.dumps(inputs)
             f.attrs["nk_evaluated"] = run.nk_evaluated
             f.attrs["wall_time_s"] = run.wall_time_s
+            f.attrs["software"] = json.dumps(software())
             for key, value in run.attributes.items():
                 f.attrs[key] = _attr(value)
             d = f.create_dataset("fermi_energies", data=np.asarray(run.mu))

@@ -975,7 +975,8 @@ def load_model_data(seedname, use_ws_distance=True):
     divided by ``ndegen``); ``seedname_centres.xyz`` (Wannier centres; else the
     real diagonal of A(R=0)); ``seedname.win`` (atoms, and the lattice for ``_hr.dat``).
 
-    Returns dict with ``lattice, R, H_R, A_R, S_R (None), centres, atoms, name``;
+    Returns dict with ``lattice, R, H_R, A_R, S_R (None), centres, atoms, name, position_source`` (the file the
+    position matrix came from, or None: a ``_tb.dat`` without its position blocks warns);
     ``atoms`` is ``(positions reduced (nat,3), atomic numbers (nat,))`` or None.
     """
     seedname = os.fspath(seedname)
@@ -985,10 +986,17 @@ def load_model_data(seedname, use_ws_distance=True):
     win = read_win(win_path) if resolve(win_path) else None
     A_R = None
     ndeg_A = None
+    source = None
     if resolve(tb_path):
         d = read_tb(tb_path)
         lattice, R, ndegen, H_R, A_R = d["lattice"], d["R"], d["ndegen"], d["H_R"], d["A_R"]
         ndeg_A = ndegen
+        if A_R is None:
+            warnings.warn(f"{resolve(tb_path)} ends after its Hamiltonian blocks: no position matrix, so the diagonal "
+                          "tight-binding approximation from the Wannier centres is used (quantities with the Berry "
+                          "connection change; write the full _tb.dat, or _hr.dat + _r.dat)", stacklevel=2)
+        else:
+            source = os.path.basename(resolve(tb_path))
     elif resolve(hr_path):
         d = read_hr(hr_path)
         R, ndegen, H_R = d["R"], d["ndegen"], d["H_R"]
@@ -1014,6 +1022,7 @@ def load_model_data(seedname, use_ws_distance=True):
                                                     f"{resolve(hr_path)}, got {len(dr['R'])}")
             A_R = dr["A_R"][perm]
             ndeg_A = ndegen if dr["ndegen"] is None else dr["ndegen"][perm]
+            source = os.path.basename(real)
     else:
         tried = [p + s for p in (tb_path, hr_path) for s in ("", ".gz")]
         raise FileNotFoundError("no Wannier90 Hamiltonian file found; tried " + ", ".join(tried))
@@ -1053,7 +1062,7 @@ def load_model_data(seedname, use_ws_distance=True):
 
     atoms = None if win is None else win_atoms(win, lattice)
     return {"lattice": np.asarray(lattice, float), "R": R, "H_R": H_R, "A_R": A_R, "S_R": None,
-            "centres": centres, "atoms": atoms, "name": name}
+            "centres": centres, "atoms": atoms, "name": name, "position_source": source}
 
 
 def plain_copies(seedname, extensions, directory, required=()):

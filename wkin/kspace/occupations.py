@@ -68,17 +68,21 @@ class Occupations:
     def sea(self, energies):
         return occupation(energies, self.mu, self.temperature)
 
-    def surface(self, energies):
+    def surface_width(self):
+        """(kind, width in eV) of the Fermi-surface weight: ("fermi-dirac", k_BT) at T > 0; at T = 0 the
+        ``surface_kind`` with ``broadening`` or, without it, the (even) step of the Fermi energies."""
         if self.temperature > 0:
-            return surface_weight(energies, self.mu, "fermi-dirac", KB_EV * self.temperature)
-        width = self.broadening
-        if width is None:
-            if len(self.mu) < 2:
-                raise ValueError("Fermi-surface quantities at T = 0 need [fermi] broadening, "
-                                 "a temperature, or at least two Fermi energies")
-            step = np.diff(self.mu)
-            if not (np.all(step > 0) and np.allclose(step, step[0], rtol=1e-6)):
-                raise ValueError("Fermi-surface quantities at T = 0 with unevenly spaced Fermi energies need "
-                                 "[fermi] broadening (or a temperature)")
-            width = float(step[0])
-        return surface_weight(energies, self.mu, self.surface_kind, width)
+            return "fermi-dirac", KB_EV * self.temperature
+        if self.broadening is not None:
+            return self.surface_kind, float(self.broadening)
+        if len(self.mu) < 2:
+            raise ValueError("Fermi-surface quantities at T = 0 need [fermi] broadening, "
+                             "a temperature, or at least two Fermi energies")
+        step = np.diff(self.mu)
+        if not (np.all(step > 0) and np.allclose(step, step[0], rtol=1e-6)):
+            raise ValueError("Fermi-surface quantities at T = 0 with unevenly spaced Fermi energies need "
+                             "[fermi] broadening (or a temperature)")
+        return self.surface_kind, float(step[0])
+
+    def surface(self, energies):
+        return surface_weight(energies, self.mu, *self.surface_width())

@@ -25,6 +25,7 @@ class Model(Protocol):
     centres: np.ndarray  #: (nw, 3) Wannier centres (Å), used to group orbitals by site
     atoms: Any  #: (reduced positions, atomic numbers) of the crystal, or None
     symmetrization: dict | None  #: how the Hamiltonian was symmetrized, or None
+    position_source: str  #: where the position matrix came from, or the diagonal approximation
 
     @property
     def num_wann(self) -> int: ...

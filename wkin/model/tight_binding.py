@@ -98,7 +98,7 @@ class TightBindingModel:
     """
 
     def __init__(self, lattice, R, H_R, A_R=None, S_R=None, centres=None, atoms=None,
-                 name="model", hermiticity_tol=1e-5, B_R=None, C_R=None, phase_centres=None):
+                 name="model", hermiticity_tol=1e-5, B_R=None, C_R=None, phase_centres=None, position_source=None):
         self.lattice = np.array(lattice, dtype=float).reshape(3, 3)
         if abs(np.linalg.det(self.lattice)) < 1e-12:
             raise ModelError("lattice vectors are linearly dependent")
@@ -116,6 +116,9 @@ class TightBindingModel:
         self.centres = np.zeros((nw, 3)) if centres is None else np.array(centres, float).reshape(nw, 3)
         self._phase_centres = None if phase_centres is None else np.array(phase_centres, float).reshape(nw, 3)
         self.has_position = A_R is not None
+        #: where the position matrix came from (a file name, WannierBerri, ...) or the diagonal approximation
+        self.position_source = (position_source or "given") if A_R is not None else \
+            "diagonal tight-binding approximation (Wannier centres)"
         if (B_R is None) != (C_R is None):
             raise ModelError("B_R and C_R (the complete orbital moment) must be given together")
         if A_R is None:
@@ -481,7 +484,7 @@ class TightBindingModel:
             S_R = np.array(system.get_R_mat("SS")).transpose(0, 3, 1, 2).copy() if system.has_R_mat("SS") else None
             model = cls(np.array(system.real_lattice), np.array(system.rvec.iRvec), np.array(system.get_R_mat("Ham")),
                         A_R=A_R, S_R=S_R, B_R=B_R, C_R=C_R, phase_centres=np.zeros((system.num_wann, 3)),
-                        name=name, **kwargs)
+                        name=name, position_source=".mmn (postw90 convention, transl_inv = false)", **kwargs)
         else:
             model = cls.from_wannierberri(system, name=name, **kwargs)
         if os.path.exists(seedname + ".win"):
@@ -520,6 +523,7 @@ class TightBindingModel:
             B_R, C_R = _orbital_from_convention_I(iR, H_R, np.array(system.get_R_mat("BB")),
                                                   np.array(system.get_R_mat("CC")), centres)
         kwargs.setdefault("phase_centres", None if B_R is None else centres)
+        kwargs.setdefault("position_source", "WannierBerri System_R (AA, from .mmn)")
         return cls(lattice, iR, H_R, A_R=A_R, S_R=S_R, centres=centres, B_R=B_R, C_R=C_R,
                    name=name or getattr(system, "name", "wannierberri"), **kwargs)
 
