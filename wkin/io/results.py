@@ -155,6 +155,10 @@ def summary(run, max_rows=8):
         lines.append(f"# showing {len(idx)} of {len(mu)} Fermi energies (all of them are in the HDF5 file)")
     for r in run.results.values():
         q = r.quantity
+        if not q.summary:  # per-state datasets: how many, per Fermi energy
+            counts = np.diff(r.datasets["offsets"]) if "offsets" in r.datasets else []
+            lines.append(f"# {q.name}: {q.description}; states per Fermi energy: "
+                         + " ".join(str(int(c)) for c in counts) + " (in the HDF5 file)")
         for name in q.summary:
             v = np.asarray(r.datasets[name])
             label = q.name if name == "value" else f"{q.name}/{name}"
@@ -165,7 +169,8 @@ def summary(run, max_rows=8):
             lines.append(f"#  adaptive max|value|: {conv}")
         if "fermi_surface_empty" in r.datasets and np.any(r.datasets["fermi_surface_empty"]):
             lines.append(f"#  {q.name}: no Fermi surface at mu = "
-                         + ", ".join(f"{m:.4f}" for m in mu[r.datasets["fermi_surface_empty"]]) + " eV (NaN)")
+                         + ", ".join(f"{m:.4f}" for m in mu[r.datasets["fermi_surface_empty"]])
+                         + (" eV (NaN)" if q.summary else " eV (no states)"))
     return "\n".join(lines)
 
 
