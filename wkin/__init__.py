@@ -11,9 +11,13 @@ Subpackages in the order data passes through them (``docs/architecture.md``):
 7. :mod:`wkin.quantities` (the registry) and :mod:`wkin.plan` (the run plan) — what a run computes;
 
 with :mod:`wkin.symmetry` (groups, tensor forms, irreducible grids) a leaf beside them, and
-:mod:`wkin.config` / :mod:`wkin.settings` / :mod:`wkin.cli` on top.
+:mod:`wkin.config` / :mod:`wkin.settings` / :mod:`wkin.api` (:func:`wkin.load_model`, :func:`wkin.compute`) /
+:mod:`wkin.cli` on top.
 """
 
 __version__ = "0.1.0"
 
-from .model import TightBindingModel  # noqa: E402,F401
+from .api import compute, load_model  # noqa: E402
+from .model import TightBindingModel  # noqa: E402
+
+__all__ = ["TightBindingModel", "compute", "load_model"]

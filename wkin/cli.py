@@ -1,7 +1,7 @@
 """Command line: ``wkin run CONFIG.toml``, ``wkin info SEEDNAME``, ``wkin symmetry SEEDNAME``.
 
-``wkin run`` is a thin layer: configuration (:mod:`wkin.config`) → model → run plan
-(:mod:`wkin.plan`) → HDF5 file and summary (:mod:`wkin.io.results`). Errors in the input
+``wkin run`` is a thin layer over the Python API (:mod:`wkin.api`): configuration (:mod:`wkin.config`) →
+model → run plan (:mod:`wkin.plan`) → HDF5 file and summary (:mod:`wkin.io.results`). Errors in the input
 (configuration, Wannier90 files, Fermi energies outside the bands) are printed as one line on
 stderr with exit status 2.
 """
@@ -14,47 +14,28 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, parallel
+from . import __version__, api, parallel
 from . import config as configuration
-from . import plan as run_plan
 from .bands import band_window
 from .io import results
-from .model import TightBindingModel, lattice
-from .model.symmetrize import symmetrized_model
+from .model import TightBindingModel
 from .progress import Progress
 from .symmetry import describe, space_group
-
-
-def build_model(settings):
-    """The model of a ``[model]`` section (:class:`wkin.settings.ModelSettings`)."""
-    if settings.wannier90 is not None:
-        return TightBindingModel.from_wannier90(settings.wannier90, use_ws_distance=settings.use_ws_distance,
-                                                spin=settings.spin, orbital=settings.orbital,
-                                                orbital_convention=settings.orbital_convention)
-    try:
-        return getattr(lattice, settings.builtin)(**settings.params)
-    except TypeError as err:
-        raise ValueError(f"[model] params: {err}") from None
 
 
 def cmd_run(args):
     cfg = configuration.load(args.config)
     results.check_output(cfg.output)
-    model = build_model(cfg.model)
-    if cfg.symmetry.symmetrize_hamiltonian:
-        model = symmetrized_model(model, cfg.model.wannier90, magnetization=cfg.symmetry.magnetization,
-                                  symprec=cfg.symmetry.symprec)
-        if not args.quiet and parallel.is_root():
-            print(f"# Hamiltonian symmetrized over {model.symmetrization['operations']} operations: "
-                  f"H(R) changed by up to {model.symmetrization['max_change_H']:.3e} eV")
-    plan = run_plan.make_plan(cfg, model)
-    if not args.quiet and parallel.is_root():
-        print(plan.describe())
-    run = run_plan.execute(plan)
+    model = api.model_from_settings(cfg.model)
+    run = api.run(model, cfg)
     if parallel.is_root():
         inputs = [cfg.source] + (sorted(_seed_files(cfg.model.wannier90)) if cfg.model.wannier90 else [])
-        replaced = results.write(cfg.output, run, cfg.raw, results.file_hashes(inputs))
+        replaced = run.to_hdf5(cfg.output, cfg.raw, results.file_hashes(inputs))
         if not args.quiet:
+            info = run.attributes
+            if info.get("hamiltonian_symmetrized"):
+                print(f"# Hamiltonian symmetrized over {info['symmetrization_operations']} operations: "
+                      f"H(R) changed by up to {info['symmetrization_max_change_H_eV']:.3e} eV")
             for r in run.results.values():
                 for name, frac in r.forbidden_fraction.items():
                     label = r.quantity.name if name == "value" else f"{r.quantity.name}/{name}"

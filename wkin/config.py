@@ -28,10 +28,14 @@ _EXTRA_KEYS = {"fermi": {"range"}}
 
 @dataclass
 class RunConfig:
-    """A validated run: one settings object per section (None for an absent optional section)."""
+    """A validated run: one settings object per section (None for an absent optional section).
 
-    source: Path
-    model: ModelSettings
+    ``model`` is None for a run on a model object given from Python (:func:`wkin.compute`); ``degen_thresh``
+    is then given separately (:attr:`degeneracy`).
+    """
+
+    source: Path | None
+    model: ModelSettings | None
     mesh: MeshSettings
     fermi: FermiSettings
     calculate: CalculateSettings
@@ -40,6 +44,12 @@ class RunConfig:
     torque: TorqueSettings | None = None
     symmetry: SymmetrySettings = field(default_factory=SymmetrySettings)
     raw: str = field(repr=False, default="")
+    degen_thresh: float | None = None
+
+    @property
+    def degeneracy(self):
+        """The degeneracy threshold (eV): ``[model] degen_thresh``, or the value given with a model object."""
+        return self.model.degen_thresh if self.model is not None else self.degen_thresh
 
 
 def _need(table, key, where):
@@ -59,6 +69,15 @@ def load(path) -> RunConfig:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML ({err})") from None
+    return from_tables(data, base=path.parent, source=path, raw=raw)
+
+
+def from_tables(data, base=Path("."), source=None, raw="", model_required=True, degen_thresh=None) -> RunConfig:
+    """Validate configuration tables ({section: {key: value}}, as TOML gives them; paths relative to ``base``).
+
+    ``model_required=False``: no ``[model]`` table (the model is a Python object, :func:`wkin.compute`), with
+    ``degen_thresh`` given instead.
+    """
     for section, value in data.items():
         if section not in SECTIONS:
             raise ConfigError(f"[{section}]: unknown section (expected one of {', '.join(SECTIONS)})")
@@ -68,13 +87,15 @@ def load(path) -> RunConfig:
         for key in value:
             if key not in allowed:
                 raise ConfigError(f"[{section}] {key}: unknown key (expected one of {', '.join(sorted(allowed))})")
-    base = path.parent
+    base = Path(base)
     model_t = dict(data.get("model", {}))
-    if not model_t:
-        raise ConfigError("[model]: missing (give wannier90 = \"path/seedname\" or builtin = \"name\")")
-    if "wannier90" in model_t:
-        model_t["wannier90"] = str(base / model_t["wannier90"])
-    model = ModelSettings(**model_t)
+    model = None
+    if model_t or model_required:
+        if not model_t:
+            raise ConfigError("[model]: missing (give wannier90 = \"path/seedname\" or builtin = \"name\")")
+        if "wannier90" in model_t:
+            model_t["wannier90"] = str(base / model_t["wannier90"])
+        model = ModelSettings(**model_t)
 
     mesh_t = dict(data.get("mesh", {}))
     _need(mesh_t, "grid", "mesh")
@@ -134,15 +155,15 @@ def load(path) -> RunConfig:
     if disorder is not None:
         _check_disorder(disorder, wanted, fermi)
     symmetry = SymmetrySettings(**data.get("symmetry", {}))
-    if symmetry.symmetrize_hamiltonian and model.wannier90 is None:
+    if symmetry.symmetrize_hamiltonian and model is not None and model.wannier90 is None:
         raise ConfigError("[symmetry] symmetrize_hamiltonian: needs a Wannier90 model ([model] wannier90) whose .win "
                           "has atoms and a projections block")
     if symmetry.mode == "irreducible" and any(mesh.shift):
         raise ConfigError("[symmetry] mode: 'irreducible' needs a Gamma-centred grid ([mesh] shift = [0, 0, 0])")
     out = Path(OutputSettings(**data.get("output", {})).file)
-    return RunConfig(source=path, model=model, mesh=mesh, fermi=fermi, calculate=calculate,
+    return RunConfig(source=source, model=model, mesh=mesh, fermi=fermi, calculate=calculate,
                      output=out if out.is_absolute() else base / out, disorder=disorder, torque=torque,
-                     symmetry=symmetry, raw=raw)
+                     symmetry=symmetry, raw=raw, degen_thresh=degen_thresh)
 
 
 def _check_disorder(disorder, wanted, fermi):

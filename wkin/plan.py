@@ -30,6 +30,7 @@ from . import parallel
 from . import quantities as registry
 from .bands import DEGEN_THRESH, band_window
 from .errors import ConfigError
+from .io.results import write as write_results
 from .kinetic.shells import ShellBuilder
 from .kspace.fermi_surface import FermiSurfaceError
 from .kspace.fermi_surface import sampler as shell_sampler
@@ -62,7 +63,10 @@ class KineticContext:
 @dataclass
 class QuantityResult:
     """One quantity of a run: its datasets (name → array, in the registry's units), adaptive levels
-    ([(nk, value)] of Brillouin-zone integrals), and forbidden fractions (verify mode)."""
+    ([(nk, value)] of Brillouin-zone integrals), forbidden fractions (verify mode) and group attributes.
+
+    ``result["skew"]`` is a dataset; :attr:`value`, :attr:`units`, :attr:`axes`, :attr:`pieces` describe them.
+    """
 
     quantity: registry.Quantity
     datasets: dict
@@ -70,11 +74,37 @@ class QuantityResult:
     forbidden_fraction: dict = field(default_factory=dict)
     attributes: dict = field(default_factory=dict)
 
+    @property
+    def value(self):
+        """The ``value`` dataset (n_mu, ...), or None for a quantity stored as pieces (e.g. ``ahe_extrinsic``)."""
+        return self.datasets.get("value")
+
+    @property
+    def units(self):
+        """The unit of the quantity's tensor datasets (docs/outputs.md)."""
+        return self.quantity.units
+
+    @property
+    def axes(self):
+        """{dataset: its axis names, comma-separated}, as the ``axes`` attribute of the HDF5 file."""
+        return {name: self.quantity.datasets[name].axes_text for name in self.datasets}
+
+    @property
+    def pieces(self):
+        """Every dataset by name (the pieces of ``ahe_extrinsic`` / ``spin_density``, or ``value``, ...)."""
+        return dict(self.datasets)
+
+    def __getitem__(self, name):
+        return self.datasets[name]
+
 
 @dataclass
 class RunResult:
     """Everything a run computed: Fermi energies (eV), {name: QuantityResult} in the requested order,
-    k-points of the Brillouin-zone integrals, wall time (s) and root attributes for the output file."""
+    k-points of the Brillouin-zone integrals, wall time (s) and root attributes for the output file.
+
+    A mapping: ``result["ahc"]`` is a :class:`QuantityResult`; :meth:`to_hdf5` writes the file of ``wkin run``.
+    """
 
     mu: np.ndarray
     results: dict
@@ -82,6 +112,30 @@ class RunResult:
     wall_time_s: float
     attributes: dict
     n_shells: int = 0  # Fermi shells of the kinetic quantities (Fermi energies × thermal nodes)
+
+    def __getitem__(self, name):
+        return self.results[name]
+
+    def __iter__(self):
+        return iter(self.results)
+
+    def __len__(self):
+        return len(self.results)
+
+    def __contains__(self, name):
+        return name in self.results
+
+    def keys(self):
+        return self.results.keys()
+
+    def items(self):
+        return self.results.items()
+
+    def to_hdf5(self, path, config_text="", inputs=None):
+        """Write the HDF5 file (docs/outputs.md) on MPI rank 0; returns True when an existing file was replaced."""
+        if not parallel.is_root():
+            return False
+        return write_results(path, self, config_text, inputs or {})
 
 
 @dataclass
@@ -156,7 +210,7 @@ def execute(plan: RunPlan) -> RunResult:
         occ = Occupations(mu=mu, temperature=cfg.fermi.temperature, surface_kind=cfg.fermi.surface,
                           broadening=cfg.fermi.broadening)
         res = integrate(model, list(observables.values()), occ, cfg.mesh.grid, cfg.mesh.shift,
-                        adaptive=cfg.mesh.adaptive, degen_thresh=cfg.model.degen_thresh,
+                        adaptive=cfg.mesh.adaptive, degen_thresh=cfg.degeneracy,
                         symmetry=plan.symmetry if cfg.symmetry.mode == "irreducible" else None)
         values, nk = res.values, res.nk_evaluated
         if len(res.levels) > 1:
@@ -206,7 +260,7 @@ def _kinetic(plan, sea):
     cfg = plan.config
     return run_kinetic(plan.model, plan.kinetic, cfg.fermi.energies, cfg.disorder, grid=cfg.mesh.grid,
                        shift=cfg.mesh.shift, temperature=cfg.fermi.temperature, broadening=cfg.fermi.broadening,
-                       torque=cfg.torque, sea=sea, degen_thresh=cfg.model.degen_thresh)
+                       torque=cfg.torque, sea=sea, degen_thresh=cfg.degeneracy)
 
 
 def run_kinetic(model, kinetic, mu, disorder, grid=None, shift=(0.0, 0.0, 0.0), temperature=0.0, broadening=None,

@@ -45,6 +45,7 @@ class MassiveDirac:
     symmetrization = None
     exact = True  # as a sampler: exact shells at every energy
     position_source = "none (continuum model: the connection comes from dH/dk)"
+    seedname = None
 
     def __init__(self, hbar_v=1.0, M=0.05, c=1.0, n_phi=48):
         self.hbar_v, self.M, self.c, self.n_phi = float(hbar_v), float(M), float(c), int(n_phi)

@@ -26,6 +26,7 @@ class Model(Protocol):
     atoms: Any  #: (reduced positions, atomic numbers) of the crystal, or None
     symmetrization: dict | None  #: how the Hamiltonian was symmetrized, or None
     position_source: str  #: where the position matrix came from, or the diagonal approximation
+    seedname: str | None  #: the Wannier90 seedname the model was read from, or None
 
     @property
     def num_wann(self) -> int: ...

@@ -452,4 +452,5 @@ def symmetrized_model(model, projections, magnetization=None, symprec=SYMPREC, s
             out = TightBindingModel(lattice, R_new, H_new, A_R=A_new, S_R=S_new, atoms=model.atoms,
                                     name=name or model.name)
     out.symmetrization = info
+    out.seedname = model.seedname
     return out

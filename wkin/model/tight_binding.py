@@ -156,6 +156,8 @@ class TightBindingModel:
         self._half = None
         #: how the Hamiltonian was symmetrized (:func:`wkin.model.symmetrize.symmetrized_model`), or None
         self.symmetrization = None
+        #: the Wannier90 seedname the model was read from (its .win has the projections), or None
+        self.seedname = None
 
     # ------------------------------------------------------------------ geometry
     @property
@@ -461,7 +463,9 @@ class TightBindingModel:
         plain_run = not any(resolve(seedname + ext) for ext in ("_tb.dat", "_hr.dat")) \
             and all(resolve(seedname + ext) for ext in (".chk", ".eig"))
         if not (spin or orbital or plain_run):
-            return cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
+            model = cls(**load_model_data(seedname, use_ws_distance=use_ws_distance), **kwargs)
+            model.seedname = os.fspath(seedname)
+            return model
         if orbital_convention not in ORBITAL_CONVENTIONS:
             raise ValueError(f"orbital_convention: expected 'wannierberri' or 'postw90', got {orbital_convention!r}")
         import wannierberri as wb  # heavy (numba); only this path needs it
@@ -489,6 +493,7 @@ class TightBindingModel:
             model = cls.from_wannierberri(system, name=name, **kwargs)
         if os.path.exists(seedname + ".win"):
             model.atoms = win_atoms(read_win(seedname + ".win"))
+        model.seedname = os.fspath(seedname)
         return model
 
     @classmethod
