@@ -17,9 +17,11 @@ import numpy as np
 from . import __version__, api, parallel
 from . import config as configuration
 from .bands import band_window
+from .errors import ConfigError
 from .io import results
 from .model import TightBindingModel
 from .progress import Progress
+from .screen import screen
 from .symmetry import describe, space_group
 
 
@@ -45,6 +47,16 @@ def cmd_run(args):
                 ([f"{run.n_shells} Fermi shell(s)"] if run.n_shells else [])
             print(f"# {', '.join(work)}, {run.wall_time_s:.1f} s on {parallel.size()} rank(s); "
                   f"{'replaced' if replaced else 'wrote'} {cfg.output}")
+    return 0
+
+
+def cmd_screen(args):
+    cfg = configuration.load(args.config, model_required=False)
+    if cfg.screen is None:
+        raise ConfigError(f"{args.config}: [screen]: missing (give columns = [...] and table = \"screen.csv\")")
+    path = screen(cfg, args.seednames, cfg.screen.table, cfg.screen.columns)
+    if parallel.is_root() and not args.quiet:
+        print(f"# wrote {path} and {path.with_suffix('.h5')}")
     return 0
 
 
@@ -90,6 +102,14 @@ def main(argv=None):
     p.add_argument("config", help="the TOML configuration (docs/config.md)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("screen", help="run one configuration over many Wannier models; one table of scalars",
+                       description="Run CONFIG over every SEEDNAME (or the glob of [model] wannier90) and write the "
+                                   "[screen] table: one row per material and Fermi energy, a status column, the "
+                                   "[screen] columns (docs/screening.md). Materials already in the table are skipped.")
+    p.add_argument("config")
+    p.add_argument("seednames", nargs="*", help="Wannier90 seednames or built-in model names")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    p.set_defaults(func=cmd_screen)
     p = sub.add_parser("symmetry", help="space/magnetic point group and the tensor forms it allows")
     p.add_argument("seedname")
     p.add_argument("--magnetization", type=float, nargs=3, metavar=("MX", "MY", "MZ"),

@@ -17,12 +17,12 @@ from . import quantities as registry
 from .errors import ConfigError
 from .kspace.integrate import Adaptive
 from .settings import (CalculateSettings, DisorderSettings, FermiSettings, MeshSettings, ModelSettings, OutputSettings,
-                       SymmetrySettings, TorqueSettings, float_list, keys_of)
+                       ScreenSettings, SymmetrySettings, TorqueSettings, float_list, keys_of)
 
 #: section → (settings class, accepted keys); [fermi] takes ``range`` instead of ``energies`` too
 SECTIONS = {"model": ModelSettings, "mesh": MeshSettings, "fermi": FermiSettings, "calculate": CalculateSettings,
             "disorder": DisorderSettings, "torque": TorqueSettings, "symmetry": SymmetrySettings,
-            "output": OutputSettings}
+            "output": OutputSettings, "screen": ScreenSettings}
 _EXTRA_KEYS = {"fermi": {"range"}}
 
 
@@ -45,6 +45,7 @@ class RunConfig:
     symmetry: SymmetrySettings = field(default_factory=SymmetrySettings)
     raw: str = field(repr=False, default="")
     degen_thresh: float | None = None
+    screen: ScreenSettings | None = None
 
     @property
     def degeneracy(self):
@@ -58,8 +59,9 @@ def _need(table, key, where):
     return table[key]
 
 
-def load(path) -> RunConfig:
-    """Read and validate a configuration file."""
+def load(path, model_required=True) -> RunConfig:
+    """Read and validate a configuration file (``model_required=False``: ``wkin screen``, whose models are
+    given on the command line)."""
     path = Path(path)
     try:
         raw = path.read_text()
@@ -69,7 +71,7 @@ def load(path) -> RunConfig:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML ({err})") from None
-    return from_tables(data, base=path.parent, source=path, raw=raw)
+    return from_tables(data, base=path.parent, source=path, raw=raw, model_required=model_required)
 
 
 def from_tables(data, base=Path("."), source=None, raw="", model_required=True, degen_thresh=None) -> RunConfig:
@@ -161,9 +163,14 @@ def from_tables(data, base=Path("."), source=None, raw="", model_required=True, 
     if symmetry.mode == "irreducible" and any(mesh.shift):
         raise ConfigError("[symmetry] mode: 'irreducible' needs a Gamma-centred grid ([mesh] shift = [0, 0, 0])")
     out = Path(OutputSettings(**data.get("output", {})).file)
+    screen = None
+    if "screen" in data:
+        screen = ScreenSettings(**data["screen"])
+        table = Path(screen.table)
+        screen = ScreenSettings(screen.columns, str(table if table.is_absolute() else base / table))
     return RunConfig(source=source, model=model, mesh=mesh, fermi=fermi, calculate=calculate,
                      output=out if out.is_absolute() else base / out, disorder=disorder, torque=torque,
-                     symmetry=symmetry, raw=raw, degen_thresh=degen_thresh)
+                     symmetry=symmetry, raw=raw, degen_thresh=degen_thresh, screen=screen)
 
 
 def _check_disorder(disorder, wanted, fermi):

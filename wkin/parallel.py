@@ -8,6 +8,8 @@ rounding (≈1e-15 relative).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 try:  # pragma: no cover - exercised in the MPI tests
@@ -15,6 +17,27 @@ try:  # pragma: no cover - exercised in the MPI tests
     COMM = MPI.COMM_WORLD
 except Exception:  # mpi4py absent or no MPI runtime
     COMM = None
+
+
+@contextlib.contextmanager
+def alone():
+    """Within the block this rank works by itself (``MPI.COMM_SELF``): every split and reduction is serial.
+
+    Used to give whole tasks (e.g. materials of a screening run) to single ranks; :func:`world` still reaches
+    every rank.
+    """
+    global COMM
+    saved = COMM
+    COMM = None if saved is None else MPI.COMM_SELF
+    try:
+        yield
+    finally:
+        COMM = saved
+
+
+def world():
+    """The communicator of all ranks (None when serial), whatever :func:`alone` has set."""
+    return None if COMM is None else MPI.COMM_WORLD
 
 
 def rank() -> int:

@@ -249,6 +249,22 @@ class SymmetrySettings:
 
 
 @dataclass(frozen=True)
+class ScreenSettings:
+    """``[screen]`` (``wkin screen`` only): the table ``columns`` (expressions of :mod:`wkin.screen`) and the CSV
+    ``table`` (an HDF5 file with the same stem is written beside it)."""
+
+    columns: tuple = ()
+    table: str = "screen.csv"
+
+    def __post_init__(self):
+        if not isinstance(self.columns, (list, tuple)) or not all(isinstance(c, str) for c in self.columns):
+            raise ConfigError(f"[screen] columns: expected a list of expressions, got {self.columns!r}")
+        object.__setattr__(self, "columns", tuple(self.columns))
+        if not isinstance(self.table, str) or not self.table.strip():
+            raise ConfigError(f"[screen] table: expected a file name, got {self.table!r}")
+
+
+@dataclass(frozen=True)
 class OutputSettings:
     """``[output]``: the HDF5 ``file`` (relative paths are relative to the configuration file)."""
 
