@@ -7,13 +7,13 @@ of each and their ratio, and compares every dataset the two HDF5 files share (an
 wrote conductivities in S/m: datasets whose ``units`` attributes differ are converted to S/cm) —
 the numbers must agree to rounding (the refactoring changed no formula).
 
-    python benchmarks/shared_shells.py [--config examples/materials/Fe/ahe_extrinsic.toml]
+    python benchmarks/shared_shells.py [--config examples/materials/Fe/ahe_extrinsic.toml] [--mode verify]
         [--before c314e4a] [--after REV] [--grid 30] [--levels 1]
         [--quantities ahc ahe_extrinsic conductivity_boltzmann] [--energies 13.42 13.52] [--companion-step 4.0]
         [--threads 1] [--repeat 1]
 
-``--grid`` / ``--levels`` / ``--energies`` / ``--companion-step`` override ``[mesh] grid`` / ``adaptive.levels`` /
-``[fermi] energies`` / ``[disorder] companion_step`` (a reduced run), ``--quantities`` the ``[calculate] quantities``
+``--grid`` / ``--levels`` / ``--energies`` / ``--companion-step`` / ``--mode`` override ``[mesh] grid`` /
+``adaptive.levels`` / ``[fermi] energies`` / ``[disorder] companion_step`` / ``[symmetry] mode``, ``--quantities`` the ``[calculate] quantities``
 (e.g. add ``conductivity_boltzmann``, which shares the μ shells with ``ahe_extrinsic``); ``--after`` compares two
 revisions instead of a revision and the working tree. Results: benchmarks/README.md, "Shared Fermi shells".
 """
@@ -35,7 +35,7 @@ from common import THREAD_VARS, cpu_model
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _config(path, grid, levels, quantities, out, energies=None, step=None):
+def _config(path, grid, levels, quantities, out, energies=None, step=None, mode=None):
     """The configuration text with paths made absolute and the overrides applied."""
     text = Path(path).read_text()
     base = Path(path).resolve().parent
@@ -52,6 +52,8 @@ def _config(path, grid, levels, quantities, out, energies=None, step=None):
         text = re.sub(r"(?m)^energies\s*=.*$", "energies = [" + ", ".join(map(str, energies)) + "]", text)
     if step:
         text = re.sub(r"(?m)^companion_step\s*=.*$", f"companion_step = {step}", text)
+    if mode:
+        text = re.sub(r'(?m)^mode\s*=.*$', f'mode = "{mode}"', text)
     return text
 
 
@@ -101,6 +103,7 @@ def main():
     p.add_argument("--after", default=None, help="git revision of the later wkin (default: the working tree)")
     p.add_argument("--energies", type=float, nargs="+", default=None, help="override [fermi] energies (eV)")
     p.add_argument("--companion-step", type=float, default=None, help="override [disorder] companion_step (eV)")
+    p.add_argument("--mode", default=None, help="override [symmetry] mode")
     p.add_argument("--grid", type=int, default=None)
     p.add_argument("--levels", type=int, default=None)
     p.add_argument("--quantities", nargs="+", default=None)
@@ -118,7 +121,7 @@ def main():
             for label, (path, rev) in sources.items():
                 cfg = tmp / f"{label}.toml"
                 cfg.write_text(_config(args.config, args.grid, args.levels, args.quantities, tmp / f"{label}.h5",
-                                       args.energies, args.companion_step))
+                                       args.energies, args.companion_step, args.mode))
                 runs = [_run(path if rev is not None else ROOT, cfg, args.threads) for _ in range(args.repeat)]
                 times[label] = min(runs)
                 print(f"{label:6s} ({rev or 'working tree'}): "
