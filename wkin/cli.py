@@ -60,6 +60,25 @@ def cmd_screen(args):
     return 0
 
 
+def cmd_plot(args):
+    from .plot import plot_results  # noqa: PLC0415 - matplotlib is an optional extra
+    for out in plot_results(args.results, args.outdir):
+        print(out)
+    return 0
+
+
+def cmd_bands(args):
+    from .plot import band_structure  # noqa: PLC0415 - matplotlib and seekpath are an optional extra
+    spin = args.colour is not None and args.colour.startswith("spin")
+    model = TightBindingModel.from_wannier90(args.seedname, spin=spin)
+    stem = Path(args.seedname).name
+    output, png = args.output or f"{stem}_bands.h5", args.png or f"{stem}_bands.png"
+    window = None if args.emin is None and args.emax is None else (args.emin, args.emax)
+    band_structure(model, args.colour, output=output, png=png, window=window)
+    print(f"# wrote {output} and {png}")
+    return 0
+
+
 def _seed_files(seed):
     p = Path(seed)
     return [str(f) for f in p.parent.glob(p.name + "*") if f.is_file()]
@@ -110,6 +129,18 @@ def main(argv=None):
     p.add_argument("seednames", nargs="*", help="Wannier90 seednames or built-in model names")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.set_defaults(func=cmd_screen)
+    p = sub.add_parser("plot", help="PNGs of every quantity of a results file against the Fermi energy")
+    p.add_argument("results", help="HDF5 file written by wkin run")
+    p.add_argument("--outdir", default=None, help="folder of the PNGs (default: beside the results file)")
+    p.set_defaults(func=cmd_plot)
+    p = sub.add_parser("bands", help="band structure along the standard high-symmetry path (HDF5 and PNG)")
+    p.add_argument("seedname")
+    p.add_argument("--colour", default=None, help="spin-x|y|z (reads .chk/.eig/.spn) or berry-x|y|z")
+    p.add_argument("--output", default=None, help="HDF5 file (default SEED_bands.h5)")
+    p.add_argument("--png", default=None, help="picture (default SEED_bands.png)")
+    p.add_argument("--emin", type=float, default=None)
+    p.add_argument("--emax", type=float, default=None)
+    p.set_defaults(func=cmd_bands)
     p = sub.add_parser("symmetry", help="space/magnetic point group and the tensor forms it allows")
     p.add_argument("seedname")
     p.add_argument("--magnetization", type=float, nargs=3, metavar=("MX", "MY", "MZ"),
