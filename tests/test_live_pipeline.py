@@ -115,7 +115,10 @@ def test_fresh_te_full_orbital_K_against_wannierberri(te_run):
     ref = wb.run(system, grid=wb.Grid(system, NK=NK, NKFFT=NK), calculators={"gme": calc}, use_irred_kpt=False,
                  symmetrize=False, print_Kpoints=False).results["gme"].data
     shift = Observable("shift", "surface", energy_weighted_dipole, (3, 3), GME_ORB_PREFACTOR)
-    g = integrate(model, observables(["gme_orb_full", "berry_dipole"]) + [shift], Occupations(mu=EF), NK).values
+    # the windowed form, WannierBerri's box of the Fermi-energy step (the default of gme_orb_full, which has no
+    # Fermi-sea form; berry_dipole's is asked for explicitly)
+    occ = Occupations(mu=EF, broadening=EF[1] - EF[0])
+    g = integrate(model, observables(["gme_orb_full", "berry_dipole"]) + [shift], occ, NK).values
     c = GME_ORB_PREFACTOR
     k_wb = g["gme_orb_full"] - (g["shift"] - c * EF[:, None, None] * g["berry_dipole"])
     assert np.abs(ref).max() > 1e-7
@@ -141,7 +144,7 @@ def test_plain_wannier90_run_without_hamiltonian_files(te_run, tmp_path):
              "bcd": st.BerryDipole_FermiSurf(Efermi=EF, use_factor=False)}
     res = wb.run(system, grid=wb.Grid(system, NK=NK, NKFFT=NK), calculators=calcs, use_irred_kpt=False,
                  symmetrize=False, print_Kpoints=False).results
-    r = integrate(model, observables(["ahc", "ohmic", "berry_dipole"], tau=1.0), Occupations(mu=EF), NK).values
+    r = integrate(model, observables(["ahc", "ohmic", "berry_dipole"], tau=1.0), Occupations(mu=EF, broadening=EF[1] - EF[0]), NK).values
     ahc = np.stack([r["ahc"][:, 1, 2], r["ahc"][:, 2, 0], r["ahc"][:, 0, 1]], axis=1)
     assert np.abs(100 * ahc - res["ahc"].data).max() < 1e-6 * max(np.abs(res["ahc"].data).max(), 1.0)
     for name, ref, scale in (("ohmic", res["ohmic"].data, 100.0), ("berry_dipole", res["bcd"].data, 1.0)):

@@ -56,7 +56,7 @@ def test_ahc_ohmic_dipole_dos(pair):
         "dos": st.DOS(Efermi=EF),
         "cumdos": st.CumDOS(Efermi=EF),
     })
-    r = integrate(model, observables(["ahc", "ohmic", "berry_dipole", "dos", "electrons"]), Occupations(mu=EF), NK)
+    r = integrate(model, observables(["ahc", "ohmic", "berry_dipole", "dos", "electrons"]), Occupations(mu=EF, broadening=EF[1] - EF[0]), NK)
     # WannierBerri's AHC and Ohmic factors give S/m (and tau = 1 fs): wkin reports S/cm.
     assert _rel(_vector(r.values["ahc"]) * 100, ref["ahc"]) < 1e-6
     assert _rel(r.values["ohmic"] * 100, ref["ohmic"]) < 1e-6
@@ -77,7 +77,7 @@ def test_internal_terms_equal_diagonal_position_matrix(pair):
     # wkin uses the band energy. In wkin's units the difference is −(e²/ħ) Σ (−f') v_a (ε_n − μ) Ω_b,
     # accounted for exactly here (WannierBerri's moment is −2ħ/e times wkin's, see bands.orbital_moment).
     shift = Observable("shift", "surface", energy_weighted_dipole, (3, 3), GME_ORB_PREFACTOR)
-    r = integrate(tb, observables(["ahc", "gme_orb", "berry_dipole"]) + [shift], Occupations(mu=EF), NK)
+    r = integrate(tb, observables(["ahc", "gme_orb", "berry_dipole"]) + [shift], Occupations(mu=EF, broadening=EF[1] - EF[0]), NK)
     c = GME_ORB_PREFACTOR
     eps_minus_mu = r.values["shift"] - c * EF[:, None, None] * r.values["berry_dipole"]
     k_wb_convention = r.values["gme_orb"] - eps_minus_mu
@@ -102,7 +102,7 @@ def test_gme_spin_against_wannierberri(tmp_path):
     system = wb.system.System_R.from_tb_dat(tb_file=str(tmp_path / "s_tb.dat"), berry=True)
     system.set_R_mat("SS", model.S_R.transpose(0, 2, 3, 1))
     ref = _wb_run(system, {"k": wb.calculators.static.GME_spin_FermiSurf(Efermi=EF)})["k"]
-    r = integrate(model, observables(["gme_spin"]), Occupations(mu=EF), NK).values["gme_spin"]
+    r = integrate(model, observables(["gme_spin"]), Occupations(mu=EF, broadening=EF[1] - EF[0]), NK).values["gme_spin"]
     assert _rel(r * 2 / G_SPIN, ref) < 1e-6
 
 

@@ -68,6 +68,10 @@ class BandBatch:
         :math:`B^{(W)}_a=\\langle u|H|i\\partial_au\\rangle` (models with B and C only)
     Cbar : (nk, 3, nb, nb) eV·Å² or None, :math:`U^\\dagger\\tilde C^{(W)}_\\gamma U`,
         :math:`\\tilde C_\\gamma=i(C_{\\alpha\\beta}-C_{\\beta\\alpha})`, :math:`C_{ab}=\\langle i\\partial_au|H|i\\partial_bu\\rangle`
+    W : (nk, 3, 3, nb, nb) eV·Å² or None, :math:`U^\\dagger\\partial_a\\partial_bH\\,U` (batches solved with
+        ``derivatives``: the Fermi-sea forms, :meth:`inverse_mass` and the other ``*_derivative`` methods)
+    dAbar, dObar, dSbar : (nk, 3 (d), 3, nb, nb) or None, :math:`U^\\dagger\\partial_dX^{(W)}U` for X = A (Å²),
+        :math:`\\bar\\Omega` (Å³), σ (Å), when asked for
     """
 
     k: np.ndarray
@@ -81,6 +85,10 @@ class BandBatch:
     group: np.ndarray
     Bbar: np.ndarray | None = None
     Cbar: np.ndarray | None = None
+    W: np.ndarray | None = None
+    dAbar: np.ndarray | None = None
+    dObar: np.ndarray | None = None
+    dSbar: np.ndarray | None = None
 
     @property
     def velocity(self):
@@ -274,6 +282,109 @@ class BandBatch:
                 out[..., a, b] = np.real(1j * (_trace_rows(T[:, a], R[:, b]) - _trace_rows(R[:, b], T[:, a])))
         return out
 
+    # ------------------------------------------------------------------ k-derivatives (Fermi-sea forms)
+    # A derivative along k_d is taken in the parallel-transport gauge, ∂_dU = U D_d with D_d zero inside the
+    # degenerate groups (groups that persist around k: non-degenerate bands, Kramers pairs). There a band
+    # matrix X = U†X^(W)U has ∂_dX = (∂_dX^(W))‾ + X D_d − D_d X (the covariant derivative), ∂_d of the
+    # energies is the in-group block V_d∘G and ∂_dD_a follows from V_a = D_aE − ED_a off the groups:
+    # (∂_dD_a)_nm (ε_m − ε_n) = (∂_dV_a − D_a V_d^G + V_d^G D_a)_nm. Diagonal elements of these are ∂_d of
+    # the band quantities; their sums over a degenerate group are gauge invariant, as in
+    # WannierBerri's covariant formulas (Tsirkin, npj Comput. Mater. 7, 33 (2021), Sec. 3).
+
+    def _derivative_inputs(self, *names):
+        missing = [n for n in ("W",) + names if getattr(self, n) is None]
+        if missing:
+            raise ValueError("this band batch was solved without the k-derivative matrices "
+                             f"({', '.join(missing)}): pass derivatives=... to bands.solve")
+
+    def _covariant(self, X, dX, d):
+        """∂_d of band matrices X (nk, c, nb, nb) whose Wannier-gauge derivative rotated is dX (nk, c, nb, nb)."""
+        Dd = self.D[:, d][:, None]
+        return dX + X @ Dd - Dd @ X
+
+    def _velocity_derivative(self, d):
+        """∂_dV_a (nk, 3 (a), nb, nb) eV·Å²."""
+        return self._covariant(self.V, self.W[:, :, d], d)
+
+    def _connection_derivative(self, d, dV):
+        """∂_dD_a (nk, 3 (a), nb, nb) Å² (zero inside the degenerate groups)."""
+        dE = (self.V[:, d] * self.group)[:, None]
+        E = self.energies
+        with np.errstate(divide="ignore"):
+            inv = np.where(self.group, 0.0, 1.0 / np.where(self.group, 1.0, E[:, None, :] - E[:, :, None]))
+        return (dV - self.D @ dE + dE @ self.D) * inv[:, None]
+
+    def inverse_mass(self):
+        r"""Inverse effective mass :math:`\partial_a\partial_b\epsilon_n` (group-traced), (nk, nb, 3, 3) eV·Å²:
+
+        .. math::
+
+            \partial_a\partial_b\epsilon_n = (\partial_a\partial_bH)^{(H)}_{nn}
+              + 2\,\mathrm{Re}\sum_{m\notin g(n)}\frac{V_{a,nm}V_{b,mn}}{\epsilon_n-\epsilon_m}
+
+        (second-order perturbation theory; WannierBerri's ``InvMass``), for the Fermi-sea form of ``ohmic``.
+        """
+        self._derivative_inputs()
+        out = np.empty(self.energies.shape + (3, 3))
+        for d in range(3):
+            dV = self._velocity_derivative(d)
+            out[..., d] = np.real(np.diagonal(dV, axis1=2, axis2=3)).transpose(0, 2, 1)
+        return out
+
+    def berry_curvature_derivative(self):
+        r""":math:`\partial_d\Omega_{n\gamma}` (group-traced), (nk, nb, 3 (d), 3 (γ)) Å³: the derivative of
+        :attr:`berry_curvature` (WYSV Eq. 27) by the product rule, with ∂D, ∂Ā, ∂Ω̄ as in the comment above
+        (WannierBerri's ``DerOmega``); the Fermi-sea form of ``berry_dipole``.
+        """
+        self._derivative_inputs("dAbar", "dObar")
+        D, A = self.D, self.Abar
+        out = np.empty(self.energies.shape + (3, 3))
+        for d in range(3):
+            dD = self._connection_derivative(d, self._velocity_derivative(d))
+            dA = self._covariant(A, self.dAbar[:, d], d)
+            dO = self._covariant(self.Obar, self.dObar[:, d], d)
+            for g, (a, b) in enumerate(CYCLIC):
+                out[..., d, g] = (np.real(np.diagonal(dO[:, g], axis1=1, axis2=2))
+                                  + 2 * np.real(- _trace_rows(dD[:, a], A[:, b]) - _trace_rows(D[:, a], dA[:, b])
+                                                + _trace_rows(dD[:, b], A[:, a]) + _trace_rows(D[:, b], dA[:, a])
+                                                - 1j * _trace_rows(dD[:, a], D[:, b])
+                                                - 1j * _trace_rows(D[:, a], dD[:, b])))
+        return out
+
+    def orbital_moment_derivative(self):
+        r""":math:`\partial_d\tilde m_{n\gamma}` of the "H and A" moment (group-traced), (nk, nb, 3 (d), 3 (γ))
+        eV·Å³: with :math:`\tilde m_{n\gamma}=\mathrm{Im}K_{nn}`, :math:`K=\mathcal A_\alpha E\mathcal A_\beta
+        -E\mathcal A_\alpha\mathcal A_\beta` (:attr:`orbital_moment_matrix`, :math:`\mathcal A=\bar A+iD` off the
+        groups), differentiated by the product rule; the Fermi-sea form of ``gme_orb``.
+        """
+        self._derivative_inputs("dAbar")
+        off = (~self.group)[:, None]
+        A = self.berry_connection * off
+        E = self.energies
+        out = np.empty(E.shape + (3, 3))
+        for d in range(3):
+            dD = self._connection_derivative(d, self._velocity_derivative(d))
+            dA = (self._covariant(self.Abar, self.dAbar[:, d], d) + 1j * dD) * off
+            dE = self.V[:, d] * self.group
+            for g, (a, b) in enumerate(CYCLIC):
+                AE = A[:, a] * E[:, None, :]
+                dK = (_trace_rows(dA[:, a] * E[:, None, :], A[:, b]) + _trace_rows(AE, dA[:, b])
+                      + _trace_rows(A[:, a] @ dE, A[:, b]) - _trace_rows(dE, A[:, a] @ A[:, b])
+                      - E * (_trace_rows(dA[:, a], A[:, b]) + _trace_rows(A[:, a], dA[:, b])))
+                out[..., d, g] = dK.imag
+        return out
+
+    def spin_derivative(self):
+        r""":math:`\partial_d\langle\sigma_a\rangle_n` (group-traced), (nk, nb, 3 (d), 3 (a)):
+        :math:`(\partial_d\sigma_a)^{(H)}_{nn}+2\,\mathrm{Re}\sum_m\sigma_{a,nm}D_{d,mn}`; the Fermi-sea form of
+        ``gme_spin``."""
+        self._derivative_inputs("dSbar")
+        out = np.empty(self.energies.shape + (3, 3))
+        for d in range(3):
+            dS = self._covariant(self.spin_operator, self.dSbar[:, d], d)
+            out[..., d, :] = np.real(np.diagonal(dS, axis1=2, axis2=3)).transpose(0, 2, 1)
+        return out
+
     def velocity_traced(self, X=None):
         r"""Group-traced :math:`\sum_{m\in g(n)}V_{a,nm}X_{b,mn}`, (nk, nb, 3, 3), real part.
 
@@ -349,10 +460,12 @@ def band_states(model: Model, k_red, band, degen_thresh=DEGEN_THRESH):
     return e[r, band], velocity, u, degenerate
 
 
-def solve(model: Model, k_red, degen_thresh=DEGEN_THRESH) -> BandBatch:
-    """Diagonalise H(k) at a batch of reduced k and rotate all matrices (vectorized)."""
+def solve(model: Model, k_red, degen_thresh=DEGEN_THRESH, derivatives=None) -> BandBatch:
+    """Diagonalise H(k) at a batch of reduced k and rotate all matrices (vectorized); ``derivatives``
+    (names of ``TightBindingModel.DERIVATIVES``) also gives the k-derivative matrices of the Fermi-sea forms."""
     k_red = np.atleast_2d(np.asarray(k_red, float))
-    return solve_fourier(k_red, model.fourier(k_red), degen_thresh)
+    F = model.fourier(k_red) if derivatives is None else model.fourier(k_red, derivatives=derivatives)
+    return solve_fourier(k_red, F, degen_thresh)
 
 
 def solve_fourier(k_red, F, degen_thresh=DEGEN_THRESH) -> BandBatch:
@@ -377,9 +490,11 @@ def from_eigenvectors(k_red, F, E, U, degen_thresh=DEGEN_THRESH) -> BandBatch:
     S = _rotate(U, F["S"]) if "S" in F else None
     Bbar = _rotate(U, F["B"]) if "B" in F else None
     Cbar = _rotate(U, F["C"]) if "C" in F else None
+    derived = {name: _rotate(U, F[key].reshape(len(E), 9, *F[key].shape[3:])).reshape(F[key].shape)
+               for name, key in (("W", "ddH"), ("dAbar", "dA"), ("dObar", "dObar"), ("dSbar", "dS")) if key in F}
     dE = E[:, None, :] - E[:, :, None]  # [k, n, m] = e_m - e_n
     group = np.abs(dE) <= degen_thresh
     with np.errstate(divide="ignore", invalid="ignore"):
         D = np.where(group[:, None], 0.0, V / np.where(group, 1.0, dE)[:, None])
     return BandBatch(k=k_red, energies=E, U=U, V=V, D=D, Abar=Abar, Obar=Obar, S=S, group=group,
-                     Bbar=Bbar, Cbar=Cbar)
+                     Bbar=Bbar, Cbar=Cbar, **derived)

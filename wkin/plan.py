@@ -328,10 +328,13 @@ def _attributes(plan):
              "cell_volume": model.cell_volume, "grid": np.asarray(cfg.mesh.grid), "shift": np.asarray(cfg.mesh.shift),
              "temperature": cfg.fermi.temperature, "tau_fs": cfg.calculate.tau, "mpi_ranks": parallel.size(),
              "position_matrix": model.position_source}
-    if any(q.family == "fermi_surface" for q in plan.integrals):
-        kind, width = Occupations(mu=cfg.fermi.energies, temperature=cfg.fermi.temperature,
-                                  surface_kind=cfg.fermi.surface, broadening=cfg.fermi.broadening).surface_width()
+    occ = Occupations(mu=cfg.fermi.energies, temperature=cfg.fermi.temperature, surface_kind=cfg.fermi.surface,
+                      broadening=cfg.fermi.broadening)
+    forms = {q.name: q.observable(cfg.calculate).form(occ)[0] for q in plan.integrals if q.family == "fermi_surface"}
+    if any(kind == "surface" for kind in forms.values()):
+        kind, width = occ.surface_width()
         attrs.update({"fermi_surface_weight": kind, "fermi_surface_width_eV": width})
+    attrs["fermi_sea_forms"] = ", ".join(name for name, kind in forms.items() if kind == "sea")
     if plan.kinetic:
         attrs["disorder"] = {k: v for k, v in vars(cfg.disorder).items()}
     sym = plan.symmetry

@@ -98,12 +98,14 @@ class Quantity:
 
 
 def _bz(name, family, integrand, prefactor, kind, units, description, shape=(3, 3), axes=_CART2, requires=(),
-        energies_only=False, per_volume=True):
-    """A Brillouin-zone quantity whose Observable does not depend on the settings."""
+        energies_only=False, per_volume=True, sea_form=None, derivatives=None):
+    """A Brillouin-zone quantity whose Observable does not depend on the settings (``sea_form``, ``derivatives``:
+    the exact T = 0 Fermi-sea form of a Fermi-surface quantity, :class:`wkin.kspace.integrate.Observable`)."""
     def observable(settings):
         return Observable(name, _OCCUPATION[family], integrand, shape,
                           prefactor(settings) if callable(prefactor) else prefactor, per_volume=per_volume,
-                          tensor_kind=kind, energies_only=energies_only, requires=requires)
+                          tensor_kind=kind, energies_only=energies_only, requires=requires, sea_form=sea_form,
+                          derivatives=derivatives)
     return Quantity(name, family, kind, units, description, f"outputs.md#{name}",
                     {"value": Dataset(units, axes)}, requires=requires, observable=observable)
 
@@ -190,16 +192,20 @@ _ENTRIES = (
     _bz("ahc", "fermi_sea", intrinsic.hall_curvature, intrinsic.AHC_PREFACTOR, "polar2_odd", CONDUCTIVITY,
         "anomalous Hall conductivity sigma_ab = j_a/E_b (Fermi sea, intrinsic)"),
     _bz("ohmic", "fermi_surface", intrinsic.velocity_velocity, lambda s: intrinsic.ohmic_prefactor(s.tau),
-        "polar2_even", CONDUCTIVITY, "Ohmic conductivity sigma_ab with constant relaxation time tau"),
+        "polar2_even", CONDUCTIVITY, "Ohmic conductivity sigma_ab with constant relaxation time tau",
+        sea_form=intrinsic.inverse_mass, derivatives=()),
     _bz("berry_dipole", "fermi_surface", intrinsic.velocity_curvature, 1.0, "axial2_even", "dimensionless",
-        "Berry-curvature dipole D_ab = int f d_a Omega_b"),
+        "Berry-curvature dipole D_ab = int f d_a Omega_b", sea_form=intrinsic.curvature_derivative,
+        derivatives=("A", "Obar")),
     _bz("gme_orb", "fermi_surface", intrinsic.velocity_orbital_moment, intrinsic.GME_ORB_PREFACTOR, "axial2_even",
-        "A", "gyrotropic magnetoelectric tensor K_ab, orbital part"),
+        "A", "gyrotropic magnetoelectric tensor K_ab, orbital part", sea_form=intrinsic.orbital_moment_derivative,
+        derivatives=("A", "Obar")),
     _bz("gme_orb_full", "fermi_surface", intrinsic.velocity_orbital_moment_full, intrinsic.GME_ORB_PREFACTOR,
         "axial2_even", "A", "gyrotropic magnetoelectric tensor K_ab, orbital part with the complete orbital moment "
         "(needs B(R), C(R): [model] orbital = true)", requires=("full_orbital",)),
     _bz("gme_spin", "fermi_surface", intrinsic.velocity_spin, intrinsic.GME_SPIN_PREFACTOR, "axial2_even", "A",
-        "gyrotropic magnetoelectric tensor K_ab, spin part (g_s = 2.0023)", requires=("spin",)),
+        "gyrotropic magnetoelectric tensor K_ab, spin part (g_s = 2.0023)", requires=("spin",),
+        sea_form=intrinsic.spin_derivative, derivatives=("S",)),
     _bz("spin_intrinsic", "fermi_sea", intrinsic.spin_connection_commutator, intrinsic.SPIN_INTRINSIC_PREFACTOR,
         "axial2_odd", "1/(V*m^2)", "intrinsic (Fermi-sea) spin density <sigma_a> per unit field E_b, "
         "spec seed-000 Eq. (57); multiply by hbar/2 for angular momentum", requires=("spin",)),

@@ -56,6 +56,14 @@ class Observable:
     band energies only (H alone is diagonalised); ``tensor_kind``: how the value transforms
     (:mod:`wkin.symmetry.tensors`), used to project it on the irreducible wedge; ``requires``:
     model capabilities (``"spin"``, ``"full_orbital"``).
+
+    ``sea_form`` (surface observables only): the integrand G of the equivalent Fermi-sea form,
+    :math:`\int(-f')F=\int f\,G` (integration by parts, e.g. G = ∂_a∂_bε for F = ∂_aε ∂_bε), exact at
+    each μ with no width; it is used at T = 0 when the occupations give no broadening
+    (:attr:`Occupations.exact_fermi_sea`). It may return a pair (G0, G1), meaning G0 + μ G1 (a form
+    that uses μ = ε_n on the Fermi surface). ``derivatives``: the k-derivative matrices the sea form
+    (or, for an observable without one, the integrand) needs — ``TightBindingModel.DERIVATIVES`` names,
+    ∂∂H always; None: none.
     """
 
     name: str
@@ -68,6 +76,15 @@ class Observable:
     axis: tuple | None = None
     energies_only: bool = False
     requires: tuple = ()
+    sea_form: Callable | None = None
+    derivatives: tuple | None = None
+
+    def form(self, occ: Occupations):
+        """(occupation kind, integrand) used with ``occ``: the Fermi-sea form of a surface observable when
+        ``occ`` asks for exact T = 0 values and it has one, else its own."""
+        if self.kind == "surface" and self.sea_form is not None and occ.exact_fermi_sea:
+            return "sea", self.sea_form
+        return self.kind, self.integrand
 
 
 @dataclass(frozen=True)
@@ -116,18 +133,27 @@ class _Accumulator:
         nmu = len(occ.mu)
         self.sums = {o.name: np.zeros((nmu,) + o.shape) for o in observables}
         self.energies_only = all(o.energies_only for o in observables)
+        self.forms = [o.form(occ) for o in observables]
+        used = [o.derivatives for o, (kind, f) in zip(observables, self.forms)
+                if o.derivatives is not None and (o.sea_form is None or f is o.sea_form)]
+        #: the k-derivative matrices the band batches must carry (None: none)
+        self.derivatives = tuple(sorted({n for d in used for n in d})) if used else None
 
     def contributions(self, bands, weights):
         """Per-observable per-k contributions (nk, n_mu, *shape), already weighted and scaled."""
         out = {}
         cache = {}
-        for o in self.obs:
-            if o.kind not in cache:
-                cache[o.kind] = self.occ.sea(bands.energies) if o.kind == "sea" else self.occ.surface(bands.energies)
-            W = cache[o.kind] * weights[:, None, None]
-            X = o.integrand(bands)
+        for o, (kind, integrand) in zip(self.obs, self.forms):
+            if kind not in cache:
+                cache[kind] = self.occ.sea(bands.energies) if kind == "sea" else self.occ.surface(bands.energies)
+            W = cache[kind] * weights[:, None, None]
+            X = integrand(bands)
             c = o.prefactor / (self.volume if o.per_volume else 1.0)
-            out[o.name] = c * np.einsum("knm,kn...->km...", W, X)
+            if isinstance(X, tuple):  # G0 + μ G1
+                mu = np.asarray(self.occ.mu, float).reshape((1, -1) + (1,) * len(o.shape))
+                out[o.name] = c * (np.einsum("knm,kn...->km...", W, X[0]) + mu * np.einsum("knm,kn...->km...", W, X[1]))
+            else:
+                out[o.name] = c * np.einsum("knm,kn...->km...", W, X)
         return out
 
     def add(self, contrib):
@@ -207,9 +233,13 @@ def _uniform_pass(model, acc, grid, shift, keep, degen_thresh, label):
     ntot = int(np.prod(grid))
     k_kept, s_kept = [], []
     light = acc.energies_only  # DOS / electron count: FFT of H and eigvalsh only
-    _, blocks = model.grid_blocks(grid, ncomp=model.num_wann ** 2 if light else None)
+    if light:
+        _, blocks = model.grid_blocks(grid, ncomp=model.num_wann ** 2)
+    else:
+        _, blocks = model.grid_blocks(grid, derivatives=acc.derivatives)
     mine = blocks[parallel.my_slice(len(blocks))]
-    source = model.hamiltonian_grid(grid, shift, mine) if light else model.fourier_grid(grid, shift, blocks=mine)
+    source = model.hamiltonian_grid(grid, shift, mine) if light else \
+        model.fourier_grid(grid, shift, blocks=mine, derivatives=acc.derivatives)
     with Progress(label, len(mine)) as bar:
         for k, F in source:
             bands = Energies(k, eigvalsh(F)) if light else solve_fourier(k, F, degen_thresh)
@@ -294,7 +324,9 @@ def _refine(model, acc, values, levels, first, grid, adaptive, degen_thresh):
 
 def _bands(model, k, acc, degen_thresh):
     """Band energies only, or the full band batch, at arbitrary k."""
-    return Energies(k, eigvalsh(model.hamiltonian(k))) if acc.energies_only else solve(model, k, degen_thresh)
+    if acc.energies_only:
+        return Energies(k, eigvalsh(model.hamiltonian(k)))
+    return solve(model, k, degen_thresh, derivatives=acc.derivatives)
 
 
 def _evaluate(model, acc, k, w, degen_thresh, chunk=2048, label="refinement"):

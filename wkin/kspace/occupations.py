@@ -68,6 +68,13 @@ class Occupations:
     def sea(self, energies):
         return occupation(energies, self.mu, self.temperature)
 
+    @property
+    def exact_fermi_sea(self) -> bool:
+        """True at T = 0 without a broadening: Fermi-surface quantities that have a Fermi-sea form
+        (:attr:`wkin.kspace.integrate.Observable.sea_form`) use it, exact at each μ with no width; a
+        ``broadening`` asks for the windowed (broadened-δ) forms instead."""
+        return self.temperature <= 0 and self.broadening is None
+
     def surface_width(self):
         """(kind, width in eV) of the Fermi-surface weight: ("fermi-dirac", k_BT) at T > 0; at T = 0 the
         ``surface_kind`` with ``broadening`` or, without it, the (even) step of the Fermi energies."""

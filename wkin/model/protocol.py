@@ -40,8 +40,10 @@ class Model(Protocol):
     @property
     def has_full_orbital(self) -> bool: ...
 
-    def fourier(self, k: np.ndarray) -> dict:
-        """Wannier-gauge matrices at k: ``H``, ``dH``, ``A``, ``Obar`` (+ ``S``, ``B``, ``C`` when present)."""
+    def fourier(self, k: np.ndarray, derivatives=None) -> dict:
+        """Wannier-gauge matrices at k: ``H``, ``dH``, ``A``, ``Obar`` (+ ``S``, ``B``, ``C`` when present; + the
+        k-derivatives ``ddH``, ``dA``, ``dObar``, ``dS`` of the Fermi-sea forms when ``derivatives`` names them —
+        lattice models only)."""
 
     def fourier_velocity(self, k: np.ndarray) -> tuple:
         """H(k) (nk, nw, nw) and ∂H/∂k (nk, 3, nw, nw) only."""
@@ -60,10 +62,10 @@ class GridModel(Model, Protocol):
     @property
     def recip_lattice(self) -> np.ndarray: ...
 
-    def grid_blocks(self, grid, budget_points=None, ncomp=None) -> tuple:
+    def grid_blocks(self, grid, budget_points=None, ncomp=None, derivatives=None) -> tuple:
         """FFT sub-grid size and the list of block offsets of :meth:`fourier_grid`."""
 
-    def fourier_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None, budget_points=None):
+    def fourier_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None, budget_points=None, derivatives=None):
         """Yield (k, matrices of :meth:`fourier`) on FFT sub-grids of a uniform grid."""
 
     def hamiltonian_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None):

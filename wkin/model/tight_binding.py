@@ -49,6 +49,10 @@ from ..io.wannier90 import fortran_formatted, load_model_data, plain_copies, rea
 
 #: cyclic index pairs (alpha, beta) for gamma = x, y, z
 CYCLIC = ((1, 2), (2, 0), (0, 1))
+#: the Wannier-gauge matrices whose k-derivatives the Fermi-sea forms may ask for (besides ∂∂H, always given)
+DERIVATIVES = ("A", "Obar", "S")
+#: component order of the symmetric second derivative ∂_a∂_bH
+SYMMETRIC_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (2, 0), (0, 1))
 #: conventions of the finite-difference B(R), C(R) of the complete orbital moment (first: the default)
 ORBITAL_CONVENTIONS = ("wannierberri", "postw90")
 
@@ -153,7 +157,8 @@ class TightBindingModel:
         # C_ab(k)^† = C_ba(k): keep the Hermitian part [C_ab(R) + C_ba(-R)^†]/2
         self.C_R = None if C_R is None else self._hermitian_part(C_R, swap=True)[0]
         self._stack = None
-        self._half = None
+        self._halves = {}
+        self._derivative_stacks = {}
         #: how the Hamiltonian was symmetrized (:func:`wkin.model.symmetrize.symmetrized_model`), or None
         self.symmetrization = None
         #: the Wannier90 seedname the model was read from (its .win has the projections), or None
@@ -231,24 +236,67 @@ class TightBindingModel:
         WannierBerri's), represented in the Wannier90 phase basis (:meth:`fourier`).
         """
         if self._stack is None:
-            nw = self.num_wann
-            tau = self.phase_centres
-            shift = tau[None, :, :] - tau[:, None, :]  # τ_j − τ_i at [i, j]
-            rho = self.R_cart[:, :, None, None] + shift.transpose(2, 0, 1)[None]  # (nR, 3, nw, nw)
-            A = self.A_R.copy()
-            i0 = np.flatnonzero(np.all(self.R == 0, axis=1))[0]
-            A[i0][:, np.arange(nw), np.arange(nw)] -= tau.T
-            blocks = [self.H_R[:, None]]
-            blocks.append(1j * rho * self.H_R[:, None])
-            blocks.append(A)
-            curl = np.stack([1j * (rho[:, a] * A[:, b] - rho[:, b] * A[:, a]) for a, b in CYCLIC], axis=1)
-            blocks.append(curl)
+            rho, X = self._rho(), self._convention_i_blocks()
+            blocks = [X["H"], 1j * rho * X["H"], X["A"], X["Obar"]]
             if self.S_R is not None:
-                blocks.append(self.S_R)
+                blocks.append(X["S"])
             if self.B_R is not None:
                 blocks.extend(self._orbital_blocks())
             self._stack = np.concatenate(blocks, axis=1).reshape(len(self.R), -1)
         return self._stack
+
+    def _rho(self):
+        r""":math:`\boldsymbol\rho_{ij}(\mathbf R)=\mathbf R+\boldsymbol\tau_j-\boldsymbol\tau_i` (nR, 3, nw, nw) Å:
+        :math:`\partial_a` of a centre-phase (convention I) Fourier sum multiplies its R-block by :math:`i\rho_a`."""
+        tau = self.phase_centres
+        shift = tau[None, :, :] - tau[:, None, :]  # τ_j − τ_i at [i, j]
+        return self.R_cart[:, :, None, None] + shift.transpose(2, 0, 1)[None]
+
+    def _convention_i_blocks(self):
+        """The Hermitian real-space blocks of the centre-phase convention: ``H`` (nR, 1, nw, nw), ``A`` (position
+        minus the phase centres), ``Obar`` (its curl) and, with spin, ``S`` (nR, 3, nw, nw)."""
+        nw, tau, rho = self.num_wann, self.phase_centres, self._rho()
+        A = self.A_R.copy()
+        i0 = np.flatnonzero(np.all(self.R == 0, axis=1))[0]
+        A[i0][:, np.arange(nw), np.arange(nw)] -= tau.T
+        curl = np.stack([1j * (rho[:, a] * A[:, b] - rho[:, b] * A[:, a]) for a, b in CYCLIC], axis=1)
+        out = {"H": self.H_R[:, None], "A": A, "Obar": curl}
+        if self.S_R is not None:
+            out["S"] = self.S_R
+        return out
+
+    def _derivative_stack(self, names):
+        r"""The k-derivative blocks of the Fermi-sea forms (:data:`DERIVATIVES`), as one (nR, ncomp·nw²) matrix.
+
+        Always :math:`\partial_a\partial_bH` (6 components, ``ab`` in :data:`SYMMETRIC_PAIRS` order,
+        :math:`-\rho_a\rho_bH(\mathbf R)`), then for each name in ``names`` (in :data:`DERIVATIVES` order)
+        :math:`\partial_dX_a` (9 components, index 3d + a, :math:`i\rho_dX_a(\mathbf R)`) of the centre-phase blocks
+        ``A``, ``Obar``, ``S``. Each is Hermitian in k (the derivative of a Hermitian matrix).
+        """
+        key = tuple(n for n in DERIVATIVES if n in names)
+        if key not in self._derivative_stacks:
+            rho, X = self._rho(), self._convention_i_blocks()
+            blocks = [np.stack([-rho[:, a] * rho[:, b] * self.H_R for a, b in SYMMETRIC_PAIRS], axis=1)]
+            for name in key:
+                if name not in X:
+                    raise ValueError(f"the model has no {name!r} matrices to differentiate")
+                blocks.append((1j * rho[:, :, None] * X[name][:, None]).reshape(len(self.R), 9, *X[name].shape[2:]))
+            self._derivative_stacks[key] = np.concatenate(blocks, axis=1).reshape(len(self.R), -1)
+        return self._derivative_stacks[key]
+
+    def _unpack_derivatives(self, flat, names):
+        """Split (nk, ncomp·nw²) sums of :meth:`_derivative_stack` into ``ddH`` (nk, 3, 3, nw, nw) and
+        ``d<name>`` (nk, 3 (d), 3, nw, nw)."""
+        nw = self.num_wann
+        out = flat.reshape(len(flat), -1, nw, nw)
+        ddH = np.empty((len(flat), 3, 3, nw, nw), complex)
+        for i, (a, b) in enumerate(SYMMETRIC_PAIRS):
+            ddH[:, a, b] = ddH[:, b, a] = out[:, i]
+        res, i = {"ddH": ddH}, 6
+        for name in (n for n in DERIVATIVES if n in names):
+            res["d" + name] = out[:, i:i + 9].reshape(len(flat), 3, 3, nw, nw)
+            i += 9
+        return res
 
     def _orbital_blocks(self):
         r"""B and the antisymmetric part of C in the centre-phase convention, Wannier90 phase basis.
@@ -281,12 +329,16 @@ class TightBindingModel:
         Ct = np.stack([1j * (c_conv1(a, b) - c_conv1(b, a)) for a, b in CYCLIC], axis=1)
         return [BI, Ct]
 
-    def fourier(self, k_red):
+    def fourier(self, k_red, derivatives=None):
         r"""Evaluate the Wannier-gauge matrices at a batch of k (one ZGEMM).
 
         Parameters
         ----------
         k_red : (nk, 3) reduced coordinates.
+        derivatives : None, or names among :data:`DERIVATIVES`: also return their k-derivatives and the second
+            derivative of H (:meth:`_derivative_stack`): ``ddH`` (nk, 3, 3, nw, nw) eV·Å², and ``dA`` (Å²),
+            ``dObar`` (Å³), ``dS`` (Å), each (nk, 3 (derivative d), 3, nw, nw) — what the Fermi-sea forms of the
+            Fermi-surface quantities need (:mod:`wkin.response.intrinsic`).
 
         Returns
         -------
@@ -307,9 +359,13 @@ class TightBindingModel:
             nb = 10 + (3 if self.S_R is not None else 0)
             B = (np.exp(2j * np.pi * (k_red @ self.R.T)) @ self._real_space_stack()[:, nb * nw * nw:(nb + 3) * nw * nw])
             out = np.concatenate([out[:, :nb], B.reshape(len(k_red), 3, nw, nw), out[:, nb:]], axis=1)
-        return self._unpack(out.reshape(len(k_red), -1))
+        res = self._unpack(out.reshape(len(k_red), -1))
+        if derivatives is not None:
+            key = tuple(n for n in DERIVATIVES if n in derivatives)
+            res.update(self._unpack_derivatives(self._pair_sum(k_red, None, key).reshape(len(k_red), -1), key))
+        return res
 
-    def _pair_sum(self, k_red, ncomp):
+    def _pair_sum(self, k_red, ncomp, derivatives=None):
         r"""The Hermitian components of the stack at k, (nk, ncomp, nw, nw), summing each pair (R, −R) once.
 
         For a Hermitian :math:`X(\mathbf k)=\sum_{\mathbf R}e^{i\mathbf k\cdot\mathbf R}X(\mathbf R)`, i.e.
@@ -323,20 +379,24 @@ class TightBindingModel:
         over one R of each pair (R = 0 with weight ½): one real matrix product of half the size of the complex
         one, and the result is Hermitian by construction. Every component of :meth:`_real_space_stack` is
         Hermitian in k except B (summed in :meth:`fourier`); ``ncomp`` (None: all) takes the first ones.
+        ``derivatives`` (a key of :meth:`_derivative_stack`): sum that stack instead.
         """
         nw = self.num_wann
-        if self._half is None:
-            stack = self._real_space_stack()
-            if self.B_R is not None:  # drop the B columns
-                nb = 10 + (3 if self.S_R is not None else 0)
-                stack = np.concatenate([stack[:, :nb * nw * nw], stack[:, (nb + 3) * nw * nw:]], axis=1)
+        if derivatives not in self._halves:
+            if derivatives is None:
+                stack = self._real_space_stack()
+                if self.B_R is not None:  # drop the B columns
+                    nb = 10 + (3 if self.S_R is not None else 0)
+                    stack = np.concatenate([stack[:, :nb * nw * nw], stack[:, (nb + 3) * nw * nw:]], axis=1)
+            else:
+                stack = self._derivative_stack(derivatives)
             key = self.R @ np.array([1 << 40, 1 << 20, 1])  # lexicographic order of R (|R_a| < 2^19)
             rows = np.flatnonzero(key >= 0)
             X = stack[rows].reshape(len(rows), -1, nw, nw).copy()
             X[key[rows] == 0] *= 0.5
             Xd = np.conj(np.swapaxes(X, -1, -2))
-            self._half = (2 * np.pi * self.R[rows].T, X + Xd, 1j * (X - Xd), {})
-        Rt, P, Q, cache = self._half
+            self._halves[derivatives] = (2 * np.pi * self.R[rows].T, X + Xd, 1j * (X - Xd), {})
+        Rt, P, Q, cache = self._halves[derivatives]
         n = P.shape[1] if ncomp is None else ncomp
         if n not in cache:  # [P; Q] for the first n components, as a real (2·nR₊, 2·n·nw²) matrix
             cache[n] = np.ascontiguousarray(np.concatenate([P[:, :n].reshape(len(P), -1),
@@ -358,11 +418,12 @@ class TightBindingModel:
             res["B"], res["C"] = out[:, i:i + 3], out[:, i + 3:i + 6]
         return res
 
-    def grid_blocks(self, grid, budget_points=None, ncomp=None):
-        """FFT sub-grid size n_f and the list of block offsets j used by :meth:`fourier_grid`."""
+    def grid_blocks(self, grid, budget_points=None, ncomp=None, derivatives=None):
+        """FFT sub-grid size n_f and the list of block offsets j used by :meth:`fourier_grid` (with the same
+        ``derivatives``)."""
         grid = np.array(grid, int)
         if budget_points is None:
-            ncomp = self._real_space_stack().shape[1] if ncomp is None else ncomp
+            ncomp = self._grid_stack(derivatives).shape[1] if ncomp is None else ncomp
             budget_points = max(64, int(3e8 / (16 * ncomp)))
         nf = np.array(fft_block(grid, budget_points))
         return nf, list(np.ndindex(*tuple(grid // nf)))
@@ -384,7 +445,13 @@ class TightBindingModel:
             Y = scipy.fft.ifftn(Y.reshape(tuple(nf) + (ncomp,)), axes=(0, 1, 2), workers=fft_workers()) * npts
             yield k0 + m / nf, Y.reshape(npts, ncomp)
 
-    def fourier_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None, budget_points=None):
+    def _grid_stack(self, derivatives=None):
+        """The stack Fourier-summed on grids: :meth:`_real_space_stack`, then :meth:`_derivative_stack` if asked."""
+        if derivatives is None:
+            return self._real_space_stack()
+        return np.concatenate([self._real_space_stack(), self._derivative_stack(derivatives)], axis=1)
+
+    def fourier_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None, budget_points=None, derivatives=None):
         """Evaluate :meth:`fourier` on a uniform grid by FFT, in blocks.
 
         The grid k = (i + shift)/N, i_a = 0..N_a−1, is split into sub-grids
@@ -394,10 +461,15 @@ class TightBindingModel:
         R mod N_f on that sub-grid).
 
         ``blocks`` selects block offsets j (default: all, see :meth:`grid_blocks`).
-        Yields ``(k_red, matrices)`` with the same dictionary as :meth:`fourier`.
+        Yields ``(k_red, matrices)`` with the same dictionary as :meth:`fourier` (with ``derivatives``).
         """
-        for k, flat in self._fft_blocks(self._real_space_stack(), grid, shift, blocks, budget_points):
-            yield k, self._unpack(flat)
+        main = self._real_space_stack().shape[1]
+        key = None if derivatives is None else tuple(n for n in DERIVATIVES if n in derivatives)
+        for k, flat in self._fft_blocks(self._grid_stack(key), grid, shift, blocks, budget_points):
+            res = self._unpack(flat[:, :main])
+            if key is not None:
+                res.update(self._unpack_derivatives(flat[:, main:], key))
+            yield k, res
 
     def hamiltonian_grid(self, grid, shift=(0.0, 0.0, 0.0), blocks=None):
         """H(k) only on a uniform grid by FFT, in blocks: yields ``(k_red, H)`` with H (nk, nw, nw) eV.
