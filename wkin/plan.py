@@ -38,7 +38,8 @@ from .kspace.integrate import integrate
 from .kspace.occupations import Occupations
 from .progress import Progress
 from .response.boltzmann import energy_nodes
-from .symmetry import crystal_symmetry, forbidden_fraction, parse_kind, symmetrize
+from .model.representation import projections_from_win, wannier_representation
+from .symmetry import crystal_symmetry, forbidden_fraction, parse_kind, space_group_operations, symmetrize
 
 
 @dataclass
@@ -150,6 +151,7 @@ class RunPlan:
     symmetry: object  # CrystalSymmetry or None
     shell_observables: tuple
     interband: bool
+    representation: object = None  # WannierRepresentation: kinetic shells on the irreducible wedge, else None
 
     def describe(self):
         """A few lines on what will be computed."""
@@ -162,8 +164,10 @@ class RunPlan:
             n = len(self.config.fermi.energies)
             nodes = "" if self.config.fermi.temperature <= 0 else " x Gauss-Legendre energies"
             data = "with interband data" if self.interband else "energies, velocities and eigenvectors"
+            where = "" if self.representation is None else \
+                f", eigen-solves on the irreducible wedge unfolded by {len(self.representation.ops.W)} operations"
             lines.append(f"# kinetic quantities on {n} Fermi shell(s){nodes}, built once each ({data}; observables "
-                         f"{', '.join(self.shell_observables)}): {', '.join(q.name for q in self.kinetic)}")
+                         f"{', '.join(self.shell_observables)}{where}): {', '.join(q.name for q in self.kinetic)}")
         return "\n".join(lines)
 
 
@@ -196,7 +200,20 @@ def make_plan(config, model) -> RunPlan:
             raise ConfigError("[symmetry] mode: the model has no atoms (a .win with atoms_frac/atoms_cart is needed)")
         sym = crystal_symmetry(model, config.symmetry.magnetization, config.symmetry.symprec)
     observables = tuple(dict.fromkeys(o for q in kinetic for o in q.shell_observables))
-    return RunPlan(model, config, requested, integrals, kinetic, sym, observables, any(q.interband for q in kinetic))
+    return RunPlan(model, config, requested, integrals, kinetic, sym, observables, any(q.interband for q in kinetic),
+                   _kinetic_representation(config, model, kinetic))
+
+
+def _kinetic_representation(config, model, kinetic):
+    """The representation that unfolds kinetic shells from the irreducible wedge: ``[symmetry] mode =
+    "irreducible"`` with a symmetrized Wannier model (``symmetrize_hamiltonian``, so that the images of the wedge
+    states are exact eigenstates) and a tetrahedron grid; else None (full-mesh shells, tensors projected)."""
+    if (config.symmetry.mode != "irreducible" or not kinetic or model.symmetrization is None
+            or model.seedname is None or model.exact_sampler() is not None
+            or config.disorder.quadrature == "smeared"):
+        return None
+    ops = space_group_operations(model, config.symmetry.magnetization, config.symmetry.symprec)
+    return wannier_representation(model, projections_from_win(model.seedname), ops, config.symmetry.symprec)
 
 
 def execute(plan: RunPlan) -> RunResult:
@@ -260,23 +277,28 @@ def _kinetic(plan, sea):
     cfg = plan.config
     return run_kinetic(plan.model, plan.kinetic, cfg.fermi.energies, cfg.disorder, grid=cfg.mesh.grid,
                        shift=cfg.mesh.shift, temperature=cfg.fermi.temperature, broadening=cfg.fermi.broadening,
-                       torque=cfg.torque, sea=sea, degen_thresh=cfg.degeneracy)
+                       torque=cfg.torque, sea=sea, degen_thresh=cfg.degeneracy, representation=plan.representation)
 
 
 def run_kinetic(model, kinetic, mu, disorder, grid=None, shift=(0.0, 0.0, 0.0), temperature=0.0, broadening=None,
-                torque=None, sea=None, degen_thresh=DEGEN_THRESH):
+                torque=None, sea=None, degen_thresh=DEGEN_THRESH, representation=None):
     """The kinetic driver: one shell per energy, every kinetic quantity's contribution from it (module doc).
 
     ``kinetic``: registry entries (or names); ``disorder``: :class:`wkin.settings.DisorderSettings`;
     ``grid``/``shift``: the tetrahedron grid (None for a model with an exact sampler, e.g. a continuum
-    model); ``sea``: the Fermi-sea inputs by name, (n_mu, ...) in their units — missing ones are zero.
+    model); ``sea``: the Fermi-sea inputs by name, (n_mu, ...) in their units — missing ones are zero;
+    ``representation``: a :class:`wkin.model.representation.WannierRepresentation` of a symmetric model: every shell
+    is the tetrahedron quadrature of the irreducible wedge unfolded by the group
+    (:func:`wkin.kspace.fermi_surface.symmetric_surface`), eigen-solves at the wedge points only.
     Returns {name: {dataset: array}} in the registry's units, as a run stores them.
     """
     kinetic = [registry.get(q) if isinstance(q, str) else q for q in kinetic]
     mu = np.atleast_1d(np.asarray(mu, float))
     observables = tuple(dict.fromkeys(o for q in kinetic for o in q.shell_observables))
-    builder = ShellBuilder(model, disorder.disorder(), shell_sampler(model, grid, shift), observables,
-                           interband=any(q.interband for q in kinetic), degen_thresh=degen_thresh)
+    operations = None if representation is None else representation.ops
+    builder = ShellBuilder(model, disorder.disorder(), shell_sampler(model, grid, shift, operations), observables,
+                           interband=any(q.interband for q in kinetic), degen_thresh=degen_thresh,
+                           representation=representation)
     inputs = {name: np.zeros((len(mu), 3, 3)) for q in kinetic for name in q.sea_inputs}
     inputs.update(sea or {})
     ctx = KineticContext(builder, disorder, torque, ("velocity", "spin") if "spin" in observables else ("velocity",),

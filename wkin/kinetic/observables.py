@@ -9,7 +9,8 @@ this table says how each is read off a band batch (:class:`wkin.bands.BandBatch`
 
 For the velocity, :math:`\hbar v^{nm}=i(\epsilon_n-\epsilon_m)\mathcal A^{nm}` (position-matrix term
 included), so :math:`\mathcal T[\mathbf v]=\mathcal R'` is the off-diagonal Berry connection (m).
-New observables (orbital moment, Berry curvature, torque) are one entry here.
+New observables (orbital moment, Berry curvature, torque) are one entry here. ``axial`` and ``time_odd`` say how
+an observable transforms, which maps shell states onto their symmetry images (:class:`wkin.kinetic.shells.ShellBuilder`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class BandObservable:
     diagonal: Callable
     transition: Callable
     requires: tuple = ()  # model capabilities: "spin"
+    axial: bool = False  # a pseudovector (× det S under a rotation S)
+    time_odd: bool = True  # odd under time reversal
 
 
 def _off_group(b):
@@ -47,6 +50,6 @@ BAND_OBSERVABLES = {
     o.name: o for o in (
         BandObservable("velocity", "m/s", lambda b: b.velocity * VELOCITY_SI,
                        lambda b: 1e-10 * b.berry_connection * _off_group(b)),
-        BandObservable("spin", "1", lambda b: b.spin, _spin_transition, requires=("spin",)),
+        BandObservable("spin", "1", lambda b: b.spin, _spin_transition, requires=("spin",), axial=True),
     )
 }

@@ -112,8 +112,9 @@ class ShellBuilder:
     """
 
     def __init__(self, model, disorder, sampler, observables=("velocity",), interband=False,
-                 degen_thresh=DEGEN_THRESH, chunk=4096):
+                 degen_thresh=DEGEN_THRESH, chunk=4096, representation=None):
         self.model, self.disorder, self.sampler = model, disorder, sampler
+        self.representation = representation
         self.observables = {name: BAND_OBSERVABLES[name] for name in observables}
         for o in self.observables.values():
             if "spin" in o.requires and not model.has_spin:
@@ -124,7 +125,8 @@ class ShellBuilder:
         """A builder for the same model, disorder and sampler with other needs (e.g. light companion shells)."""
         return ShellBuilder(self.model, self.disorder, self.sampler,
                             tuple(self.observables) if observables is None else observables,
-                            self.interband if interband is None else interband, self.degen_thresh, self.chunk)
+                            self.interband if interband is None else interband, self.degen_thresh, self.chunk,
+                            self.representation)
 
     def build(self, energy):
         """The shell at ``energy`` (eV); :class:`wkin.kspace.fermi_surface.FermiSurfaceError` when it is empty."""
@@ -138,7 +140,10 @@ class ShellBuilder:
         part = parallel.my_slice(len(fs.k))
         k, band, w = fs.k[part], fs.band[part], fs.weight[part]
         light = not self.interband and set(self.observables) <= {"velocity"}
-        cols = self._light_columns(k, band) if light else self._full_columns(k, band)
+        if fs.unfolding is None:
+            cols = self._light_columns(k, band) if light else self._full_columns(k, band)
+        else:
+            cols = self._unfolded_columns(fs.unfolding, part, light)
         deg = cols.pop("degenerate")
         ndeg, ntot, wdeg, wtot = parallel.sum_over_ranks(np.array([deg.sum(), len(deg), w[deg].sum(), w.sum()]))
         if ntot and ndeg > EXTENDED_DEGENERACY * ntot:
@@ -161,6 +166,38 @@ class ShellBuilder:
                                {name: cols["bands:" + name][keep] for name in self.observables})
         return FermiShell(states, observables, self.disorder, self.model, vectors, bands,
                           skipped_weight=float(wdeg / wtot) if wtot else 0.0)
+
+    def _unfolded_columns(self, unfolding, part, light):
+        """The columns of a symmetric shell (:func:`wkin.kspace.fermi_surface.symmetric_surface`): eigen-solves at its
+        wedge points only, mapped onto every image g·k by the representation (``representation``,
+        :class:`wkin.model.representation.WannierRepresentation`): c′ = M c (M c* for antiunitary g), band
+        observables ±R A with R = S or det(S) S and − for a time-odd one under an antiunitary g, interband vectors
+        R M ξ^(*) (their transition maps pick up the opposite sign), all bands likewise."""
+        rep = self.representation
+        if rep is None:
+            raise ValueError("a symmetric (unfolded) shell needs the space-group representation of the model")
+        src, op = unfolding.source[part], unfolding.op[part]
+        need, idx = np.unique(src, return_inverse=True)
+        k_w, band_w = unfolding.k[need], unfolding.band[need]
+        cols = self._light_columns(k_w, band_w) if light else self._full_columns(k_w, band_w)
+        cols = {key: x[idx] for key, x in cols.items()}
+        k_src = k_w[idx]
+        for o in np.unique(op):
+            sel = np.flatnonzero(op == o)
+            S, antiunitary = np.asarray(rep.ops.S[o], float), bool(rep.ops.time_reversal[o])
+            cols["c"][sel] = rep.image_vectors(o, k_src[sel], cols["c"][sel])
+            if not light and self.interband:
+                U = cols["bands:U"][sel].transpose(0, 2, 1)
+                cols["bands:U"][sel] = rep.image_vectors(o, k_src[sel], U).transpose(0, 2, 1)
+            for name, obs in self.observables.items():
+                R = np.linalg.det(S) * S if obs.axial else S
+                sign = -1.0 if antiunitary and obs.time_odd else 1.0
+                cols[name][sel] = sign * cols[name][sel] @ R.T
+                if not light and self.interband:
+                    cols["bands:" + name][sel] = sign * cols["bands:" + name][sel] @ R.T
+                    xi = rep.image_vectors(o, k_src[sel], cols["xi:" + name][sel])
+                    cols["xi:" + name][sel] = (-sign if antiunitary else 1.0) * np.einsum("ab,nbw->naw", R, xi)
+        return cols
 
     def _light_columns(self, k, band):
         """Energy, velocity and eigenvector of one band per point, from H and ∂H only."""

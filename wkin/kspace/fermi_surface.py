@@ -39,6 +39,7 @@ class FermiSurface:
         tetrahedron (3D) or triangle (2D, divided by the cell height) that produced the point
     dim : 2 or 3
     skipped : number of points dropped at isolated degeneracies
+    unfolding : None, or the :class:`Unfolding` of a symmetric shell (:func:`symmetric_surface`)
     """
 
     mu: float
@@ -47,6 +48,19 @@ class FermiSurface:
     weight: np.ndarray
     dim: int
     skipped: int = 0
+    unfolding: Unfolding | None = None
+
+
+@dataclass
+class Unfolding:
+    """Point i of a symmetric shell is the image under operation ``op[i]`` of the wedge point ``source[i]``, whose
+    reduced coordinates (not wrapped) are ``k[source[i]]``; ``k`` (m, 3), ``band`` (m,): the wedge points, the
+    only ones a shell needs eigen-solves at (:class:`wkin.kinetic.shells.ShellBuilder`)."""
+
+    source: np.ndarray
+    op: np.ndarray
+    k: np.ndarray
+    band: np.ndarray
 
 
 def _cell_shape_weights(energies, mu, dim):
@@ -169,6 +183,58 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
                         weight=np.concatenate(weights), dim=dim)
 
 
+def _images(k, ops):
+    """k′ = ±k W⁻¹ (reduced row vectors; − with time reversal) for every operation: (nop, n, 3), as
+    :meth:`wkin.model.representation.WannierRepresentation.bloch_matrix` maps Bloch states."""
+    return np.stack([(-1.0 if t else 1.0) * k @ np.linalg.inv(np.asarray(W, float))
+                     for W, t in zip(ops.W, ops.time_reversal)])
+
+
+def _lex_less(a, b):
+    """Row-wise lexicographic a < b for integer arrays (..., 3)."""
+    return (a[..., 0] < b[..., 0]) | ((a[..., 0] == b[..., 0]) & (
+        (a[..., 1] < b[..., 1]) | ((a[..., 1] == b[..., 1]) & (a[..., 2] < b[..., 2]))))
+
+
+def symmetric_surface(fs: FermiSurface, ops, resolution=1e-9) -> FermiSurface:
+    r"""The shell quadrature restricted to an irreducible wedge of the Brillouin zone and unfolded by the group.
+
+    A point p of ``fs`` (tetrahedron centroids) is kept when no image g·p (reduced coordinates in [0, 1),
+    compared lexicographically to ``resolution``) comes before it: one representative of each orbit, i.e. the
+    quadrature of a fundamental domain. Each kept point carries all its distinct images g·p with its weight
+    :math:`w_p` (a point fixed by some operations has fewer images, as in any symmetric quadrature), so that the
+    shell is exactly symmetric under the operations ``ops`` (a :class:`wkin.symmetry.SpaceGroupOperations`) and
+    integrates like ``fs``: the same quadrature on the wedge, unfolded; the two differ at the discretisation level
+    where tetrahedra straddle the wedge boundary (bcc Fe at E_F: Σw within 1.2 % at 12³, 0.5 % at 32³). Bands
+    and energies of the images follow from those of the wedge points (:class:`Unfolding`).
+    """
+    nop = len(ops.W)
+    scale = 1.0 / resolution
+    period = int(round(scale))
+
+    def keys(k):
+        return np.rint((k % 1.0) * scale).astype(np.int64) % period
+
+    own = keys(fs.k)
+    images = _images(fs.k, ops)
+    first = np.ones(len(fs.k), bool)
+    for o in range(nop):
+        first &= ~_lex_less(keys(images[o]), own)
+    wedge = np.flatnonzero(first)
+    m = len(wedge)
+    if m == 0:
+        return FermiSurface(mu=fs.mu, k=fs.k, band=fs.band, weight=fs.weight, dim=fs.dim, skipped=fs.skipped,
+                            unfolding=Unfolding(np.zeros(0, int), np.zeros(0, int), np.zeros((0, 3)), np.zeros(0, int)))
+    img_keys = keys(images[:, wedge])  # (nop, m, 3)
+    rows = np.concatenate([np.repeat(np.arange(m)[None], nop, 0).reshape(-1, 1), img_keys.reshape(-1, 3)], axis=1)
+    _, index = np.unique(rows, axis=0, return_index=True)
+    op, source = np.divmod(index, m)
+    k = images[op, wedge[source]] % 1.0
+    return FermiSurface(mu=fs.mu, k=k, band=fs.band[wedge[source]], weight=fs.weight[wedge[source]],
+                        dim=fs.dim, skipped=fs.skipped,
+                        unfolding=Unfolding(source=source, op=op, k=fs.k[wedge], band=fs.band[wedge]))
+
+
 class ShellSampler(Protocol):
     """Where the kinetic machinery gets its states: energy shells and the Fermi sea.
 
@@ -194,8 +260,9 @@ class TetrahedronSampler:
 
     exact = False
 
-    def __init__(self, model, grid, shift=(0.0, 0.0, 0.0)):
+    def __init__(self, model, grid, shift=(0.0, 0.0, 0.0), operations=None):
         self.model, self.grid, self.shift = model, np.asarray(grid, int), np.asarray(shift, float)
+        self.operations = operations
         self._energies = None
 
     @property
@@ -206,18 +273,21 @@ class TetrahedronSampler:
         return self._energies
 
     def shell(self, mu):
-        return fermi_surface(self.model, mu, self.grid, self.shift, self.energies)
+        """The shell at ``mu``; with ``operations``, the symmetric shell unfolded from the wedge (:func:`symmetric_surface`)."""
+        fs = fermi_surface(self.model, mu, self.grid, self.shift, self.energies)
+        return fs if self.operations is None else symmetric_surface(fs, self.operations)
 
     def sea(self, mu):
         k = uniform(self.grid, self.shift)
         return k, np.full(len(k), 1.0 / (len(k) * self.model.cell_volume))
 
 
-def sampler(model, grid=None, shift=(0.0, 0.0, 0.0)) -> ShellSampler:
-    """The model's exact quadrature (continuum models), else tetrahedra on ``grid``."""
+def sampler(model, grid=None, shift=(0.0, 0.0, 0.0), operations=None) -> ShellSampler:
+    """The model's exact quadrature (continuum models), else tetrahedra on ``grid`` (symmetric shells unfolded from
+    the irreducible wedge with ``operations``, :func:`symmetric_surface`)."""
     exact = model.exact_sampler()
     if exact is not None:
         return exact
     if grid is None:
         raise ValueError("a lattice model needs a k-grid for its energy shells")
-    return TetrahedronSampler(model, grid, shift)
+    return TetrahedronSampler(model, grid, shift, operations)

@@ -237,10 +237,29 @@ class WannierRepresentation:
         W = np.asarray(self.ops.W[op], float)
         sign = -1.0 if self.ops.time_reversal[op] else 1.0
         kp = sign * np.asarray(k_red, float) @ np.linalg.inv(W)  # (W^{-1})^T k for the row vector k
-        M = np.zeros((self.num_wann, self.num_wann), complex)
+        M0, shift = self._blocks(op)
+        return kp, M0 * np.exp(-2j * np.pi * shift @ kp)[None, :]
+
+    def image_vectors(self, op, k_src, vectors):
+        """M(k) v (M(k) v* for an antiunitary operation) for a batch: ``k_src`` (n, 3) reduced points, ``vectors``
+        (n, ..., nw) in the Wannier basis (last axis); the images at k′ (:meth:`bloch_matrix`, vectorized)."""
+        W = np.asarray(self.ops.W[op], float)
+        antiunitary = bool(self.ops.time_reversal[op])
+        kp = (-1.0 if antiunitary else 1.0) * np.asarray(k_src, float) @ np.linalg.inv(W)
+        M0, shift = self._blocks(op)
+        phase = np.exp(-2j * np.pi * kp @ shift.T)  # (n, nw): e^{-2πi k′·L_a(j)}
+        v = np.conj(vectors) if antiunitary else np.asarray(vectors)
+        v = v * phase.reshape((len(phase),) + (1,) * (v.ndim - 2) + (self.num_wann,))
+        return v @ M0.T
+
+    def _blocks(self, op):
+        """M0 (nw, nw): the D blocks of operation ``op`` without phases, and L_a(j) (nw, 3) of every function."""
+        M0 = np.zeros((self.num_wann, self.num_wann), complex)
+        shift = np.zeros((self.num_wann, 3))
         for a, (perm, L, D) in enumerate(zip(self.perms[op], self.shifts[op], self.D[op])):
-            M[np.ix_(self.blocks[perm], self.blocks[a])] = np.exp(-2j * np.pi * kp @ L) * D
-        return kp, M
+            M0[np.ix_(self.blocks[perm], self.blocks[a])] = D
+            shift[self.blocks[a]] = L
+        return M0, shift
 
 
 def wannier_representation(model, projections, ops, symprec=SYMPREC):
