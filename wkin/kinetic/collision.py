@@ -92,13 +92,13 @@ class CollisionOperator:
         """Shell matrices Π_b P Π_b, P = Σ_j w_j |u_j⟩⟨u_j| (1/(eV·Å³)), per block; built on first use
         (the Drude solve does not need them; an MPI reduction, so every rank reaches it together)."""
         u = self.states.c
-        return [parallel.sum_over_ranks(np.einsum("j,ja,jb->ab", self.w, u[:, b], u[:, b].conj()))
-                for b in self.blocks]
+        return [parallel.sum_over_ranks((u[:, b] * self.w[:, None]).T @ u[:, b].conj()) for b in self.blocks]
 
     def weighted_projectors(self, g):
         r"""Per block, :math:`\sum_jw_jg_{j,r}\Pi_b|u_j\rangle\langle u_j|\Pi_b` for g (N, r): (r, n_b, n_b) each."""
-        u = self.states.c
-        return [parallel.sum_over_ranks(np.einsum("j,jr,ja,jb->rab", self.w, g, u[:, b], u[:, b].conj()))
+        u, wg = self.states.c, self.w[:, None] * g
+        return [parallel.sum_over_ranks(np.stack([(u[:, b] * wg[:, r, None]).T @ u[:, b].conj()
+                                                  for r in range(g.shape[1])]))
                 for b in self.blocks]
 
     def feature_sums(self, g):

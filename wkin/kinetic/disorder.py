@@ -118,7 +118,7 @@ class Disorder:
                 groups.append([j])
         return groups
 
-    def features(self, c, blocks, chunk=65536):
+    def features(self, c, blocks, chunk=8192):
         r"""Real feature vectors φ (N, D) with φ_i·φ_j = Σ_b |⟨c_i|Π_b|c_j⟩|².
 
         ``c``: (N, nw) eigenvector components. For each block, the Hermitian
