@@ -195,3 +195,18 @@ def test_tellurium_against_wannierberri(tmp_path):
     tb = TightBindingModel(model.lattice, model.R, model.H_R, centres=model.centres)
     k = integrate(tb, observables(["gme_orb"]), Occupations(mu=ef), (12, 12, 12)).values["gme_orb"]
     assert _rel(k, ref["gme"]) < 1e-6
+
+
+def test_single_fermi_energy_needs_a_width_only_for_windowed_quantities(tmp_path):
+    """At T = 0 one Fermi energy is enough for the Fermi-sea forms; a windowed quantity (dos) without a width stops
+    before any computation with a one-line error naming it."""
+    from wkin.config import from_tables
+    from wkin.errors import ConfigError
+    from wkin.plan import make_plan
+    model = random_model(seed=2, nw=3)
+    tables = {"fermi": {"energies": [0.3]}, "mesh": {"grid": [4, 4, 4]},
+              "calculate": {"quantities": ["ohmic", "berry_dipole", "gme_orb"]}}
+    make_plan(from_tables(tables, model_required=False, degen_thresh=1e-4), model)
+    tables["calculate"]["quantities"].append("dos")
+    with pytest.raises(ConfigError, match=r"^dos: Fermi-surface quantities at T = 0 need \[fermi\] broadening"):
+        make_plan(from_tables(tables, model_required=False, degen_thresh=1e-4), model)

@@ -194,6 +194,7 @@ def make_plan(config, model) -> RunPlan:
     for name in dict.fromkeys(n for q in kinetic for n in q.sea_inputs):
         if name not in config.calculate.quantities:
             integrals.append(registry.get(name))
+    _check_windows(config, integrals)
     sym = None
     if config.symmetry.mode != "off":
         if model.atoms is None:
@@ -202,6 +203,21 @@ def make_plan(config, model) -> RunPlan:
     observables = tuple(dict.fromkeys(o for q in kinetic for o in q.shell_observables))
     return RunPlan(model, config, requested, integrals, kinetic, sym, observables, any(q.interband for q in kinetic),
                    _kinetic_representation(config, model, kinetic))
+
+
+def _check_windows(config, integrals):
+    """Fermi-surface quantities computed with a window (``dos``, ``gme_orb_full``; all of them with a temperature or
+    a broadening) need a width: a ConfigError naming them before anything is computed when there is none."""
+    fermi = config.fermi
+    occ = Occupations(mu=fermi.energies, temperature=fermi.temperature, surface_kind=fermi.surface,
+                      broadening=fermi.broadening)
+    windowed = [q.name for q in integrals
+                if q.family == "fermi_surface" and q.observable(config.calculate).form(occ)[0] == "surface"]
+    if windowed:
+        try:
+            occ.surface_width()
+        except ValueError as err:
+            raise ConfigError(f"{', '.join(windowed)}: {err}") from None
 
 
 def _kinetic_representation(config, model, kinetic):
