@@ -55,7 +55,7 @@ def test_symmetric_shell_is_a_quadrature_of_the_fermi_surface(fe):
     assert len(sym.unfolding.k) < 1.5 * len(sym.k) / len(rep.ops.W)
     key = {tuple(np.rint(k * 1e6).astype(int) % 10 ** 6) for k in sym.k}
     for o in range(len(rep.ops.W)):
-        img = fermi_surface._images(sym.k, rep.ops)[o] % 1.0
+        img = rep.ops.k_images(sym.k, o) % 1.0
         assert {tuple(np.rint(k * 1e6).astype(int) % 10 ** 6) for k in img} == key
 
 

@@ -35,7 +35,6 @@ from .kinetic.shells import ShellBuilder
 from .kspace.fermi_surface import FermiSurfaceError
 from .kspace.fermi_surface import sampler as shell_sampler
 from .kspace.integrate import integrate
-from .kspace.occupations import Occupations
 from .progress import Progress
 from .response.boltzmann import energy_nodes
 from .model.representation import projections_from_win, wannier_representation
@@ -208,16 +207,18 @@ def make_plan(config, model) -> RunPlan:
 def _check_windows(config, integrals):
     """Fermi-surface quantities computed with a window (``dos``, ``gme_orb_full``; all of them with a temperature or
     a broadening) need a width: a ConfigError naming them before anything is computed when there is none."""
-    fermi = config.fermi
-    occ = Occupations(mu=fermi.energies, temperature=fermi.temperature, surface_kind=fermi.surface,
-                      broadening=fermi.broadening)
-    windowed = [q.name for q in integrals
-                if q.family == "fermi_surface" and q.observable(config.calculate).form(occ)[0] == "surface"]
+    occ = config.fermi.occupations()
+    windowed = [name for name, kind in _surface_forms(config, integrals, occ).items() if kind == "surface"]
     if windowed:
         try:
             occ.surface_width()
         except ValueError as err:
             raise ConfigError(f"{', '.join(windowed)}: {err}") from None
+
+
+def _surface_forms(config, integrals, occ):
+    """{name: "sea" | "surface"}: the form each Fermi-surface quantity of the run takes with ``occ``."""
+    return {q.name: q.observable(config.calculate).form(occ)[0] for q in integrals if q.family == "fermi_surface"}
 
 
 def _kinetic_representation(config, model, kinetic):
@@ -240,8 +241,7 @@ def execute(plan: RunPlan) -> RunResult:
     values, levels, nk = {}, {}, 0
     observables = {q.name: q.observable(cfg.calculate) for q in plan.integrals}
     if observables:
-        occ = Occupations(mu=mu, temperature=cfg.fermi.temperature, surface_kind=cfg.fermi.surface,
-                          broadening=cfg.fermi.broadening)
+        occ = cfg.fermi.occupations()
         res = integrate(model, list(observables.values()), occ, cfg.mesh.grid, cfg.mesh.shift,
                         adaptive=cfg.mesh.adaptive, degen_thresh=cfg.degeneracy,
                         symmetry=plan.symmetry if cfg.symmetry.mode == "irreducible" else None)
@@ -366,9 +366,8 @@ def _attributes(plan):
              "cell_volume": model.cell_volume, "grid": np.asarray(cfg.mesh.grid), "shift": np.asarray(cfg.mesh.shift),
              "temperature": cfg.fermi.temperature, "tau_fs": cfg.calculate.tau, "mpi_ranks": parallel.size(),
              "position_matrix": model.position_source}
-    occ = Occupations(mu=cfg.fermi.energies, temperature=cfg.fermi.temperature, surface_kind=cfg.fermi.surface,
-                      broadening=cfg.fermi.broadening)
-    forms = {q.name: q.observable(cfg.calculate).form(occ)[0] for q in plan.integrals if q.family == "fermi_surface"}
+    occ = cfg.fermi.occupations()
+    forms = _surface_forms(cfg, plan.integrals, occ)
     if any(kind == "surface" for kind in forms.values()):
         kind, width = occ.surface_width()
         attrs.update({"fermi_surface_weight": kind, "fermi_surface_width_eV": width})

@@ -17,6 +17,7 @@ from .errors import ConfigError
 from .kinetic.disorder import MODELS as DISORDER_MODELS
 from .kinetic.disorder import Disorder
 from .kspace.integrate import Adaptive
+from .kspace.occupations import Occupations
 from .model.tight_binding import ORBITAL_CONVENTIONS
 from .response.boltzmann import QUADRATURES
 from .response.extrinsic import COMPANION_STEP
@@ -132,6 +133,11 @@ class FermiSettings:
             object.__setattr__(self, "broadening", float(self.broadening))
         if self.surface not in ("box", "gaussian"):
             raise ConfigError(f"[fermi] surface: expected 'box' or 'gaussian', got {self.surface!r}")
+
+    def occupations(self):
+        """The :class:`wkin.kspace.occupations.Occupations` of these settings."""
+        return Occupations(mu=self.energies, temperature=self.temperature, surface_kind=self.surface,
+                           broadening=self.broadening)
 
     @classmethod
     def from_range(cls, lo, hi, step, **kwargs):

@@ -186,14 +186,14 @@ class ShellBuilder:
             sel = np.flatnonzero(op == o)
             S, antiunitary = np.asarray(rep.ops.S[o], float), bool(rep.ops.time_reversal[o])
             cols["c"][sel] = rep.image_vectors(o, k_src[sel], cols["c"][sel])
-            if not light and self.interband:
+            if self.interband:  # (a light shell carries no interband data)
                 U = cols["bands:U"][sel].transpose(0, 2, 1)
                 cols["bands:U"][sel] = rep.image_vectors(o, k_src[sel], U).transpose(0, 2, 1)
             for name, obs in self.observables.items():
                 R = np.linalg.det(S) * S if obs.axial else S
                 sign = -1.0 if antiunitary and obs.time_odd else 1.0
                 cols[name][sel] = sign * cols[name][sel] @ R.T
-                if not light and self.interband:
+                if self.interband:
                     cols["bands:" + name][sel] = sign * cols["bands:" + name][sel] @ R.T
                     xi = rep.image_vectors(o, k_src[sel], cols["xi:" + name][sel])
                     cols["xi:" + name][sel] = (-sign if antiunitary else 1.0) * np.einsum("ab,nbw->naw", R, xi)

@@ -183,13 +183,6 @@ def fermi_surface(model, mu, grid, shift=(0.0, 0.0, 0.0), energies=None):
                         weight=np.concatenate(weights), dim=dim)
 
 
-def _images(k, ops):
-    """k′ = ±k W⁻¹ (reduced row vectors; − with time reversal) for every operation: (nop, n, 3), as
-    :meth:`wkin.model.representation.WannierRepresentation.bloch_matrix` maps Bloch states."""
-    return np.stack([(-1.0 if t else 1.0) * k @ np.linalg.inv(np.asarray(W, float))
-                     for W, t in zip(ops.W, ops.time_reversal)])
-
-
 def _lex_less(a, b):
     """Row-wise lexicographic a < b for integer arrays (..., 3)."""
     return (a[..., 0] < b[..., 0]) | ((a[..., 0] == b[..., 0]) & (
@@ -216,7 +209,7 @@ def symmetric_surface(fs: FermiSurface, ops, resolution=1e-9) -> FermiSurface:
         return np.rint((k % 1.0) * scale).astype(np.int64) % period
 
     own = keys(fs.k)
-    images = _images(fs.k, ops)
+    images = ops.k_images(fs.k)
     first = np.ones(len(fs.k), bool)
     for o in range(nop):
         first &= ~_lex_less(keys(images[o]), own)

@@ -234,18 +234,15 @@ class WannierRepresentation:
         :math:`H(\mathbf k')=M\,H(\mathbf k)^{(*)}M^\dagger`. Band energies are equal, band velocities map as
         ±S v and spins as ±det(S) S σ (− for antiunitary; S the Cartesian rotation, ``ops.S[op]``).
         """
-        W = np.asarray(self.ops.W[op], float)
-        sign = -1.0 if self.ops.time_reversal[op] else 1.0
-        kp = sign * np.asarray(k_red, float) @ np.linalg.inv(W)  # (W^{-1})^T k for the row vector k
+        kp = self.ops.k_images(k_red, op)
         M0, shift = self._blocks(op)
         return kp, M0 * np.exp(-2j * np.pi * shift @ kp)[None, :]
 
     def image_vectors(self, op, k_src, vectors):
         """M(k) v (M(k) v* for an antiunitary operation) for a batch: ``k_src`` (n, 3) reduced points, ``vectors``
         (n, ..., nw) in the Wannier basis (last axis); the images at k′ (:meth:`bloch_matrix`, vectorized)."""
-        W = np.asarray(self.ops.W[op], float)
         antiunitary = bool(self.ops.time_reversal[op])
-        kp = (-1.0 if antiunitary else 1.0) * np.asarray(k_src, float) @ np.linalg.inv(W)
+        kp = self.ops.k_images(k_src, op)
         M0, shift = self._blocks(op)
         phase = np.exp(-2j * np.pi * kp @ shift.T)  # (n, nw): e^{-2πi k′·L_a(j)}
         v = np.conj(vectors) if antiunitary else np.asarray(vectors)

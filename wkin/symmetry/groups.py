@@ -222,6 +222,15 @@ class SpaceGroupOperations:
     def __len__(self):
         return len(self.W)
 
+    def k_images(self, k, op=None):
+        """The images k′ = ±W⁻ᵀk of reduced k-points (rows, (n, 3); − for an antiunitary operation) — the k of the
+        Bloch states g maps those at k onto: (nop, n, 3) for every operation, or (n, 3) for operation ``op``."""
+        k = np.asarray(k, float)
+        ops = range(len(self.W)) if op is None else [op]
+        out = np.stack([(-1.0 if self.time_reversal[o] else 1.0) * k @ np.linalg.inv(np.asarray(self.W[o], float))
+                        for o in ops])
+        return out if op is None else out[0]
+
 
 def space_group_operations(model, magnetization=None, symprec=SYMPREC):
     """The (magnetic) space group of ``model.atoms``, with translations.
