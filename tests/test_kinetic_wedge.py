@@ -4,7 +4,8 @@ with a symmetrized model).
 
 Reference: the same symmetric shell quadrature (the tetrahedron shell of the wedge, unfolded) with an eigen-solve
 at every point — the full mesh. Shell columns (energies, velocities, spins, eigenvectors, interband vectors, all
-bands) and every kinetic quantity (Boltzmann conductivity, the extrinsic Hall and spin pieces) agree to 1e-8 on
+bands) and every kinetic quantity (Boltzmann conductivity, the extrinsic Hall and spin pieces, the gyrotropic
+tensor with its orbital moments) agree to 1e-8 on
 symmetrized bcc Fe (16 magnetic operations, 8 of them antiunitary) and trigonal Te (12 operations with T).
 """
 
@@ -92,7 +93,8 @@ def _kinetic(tb, rep, names, monkeypatch, direct, grid, mu, **disorder):
     if direct:  # the same symmetric shells, an eigen-solve at every point
         shell = fermi_surface.TetrahedronSampler.shell
         monkeypatch.setattr(fermi_surface.TetrahedronSampler, "shell", lambda self, m: _direct(shell(self, m)))
-    out = run_kinetic(tb, names, [mu], DisorderSettings(**disorder), grid=grid, representation=rep)
+    out = run_kinetic(tb, names, [mu], DisorderSettings(**disorder), grid=grid, representation=rep,
+                      frequencies=[0.0, 0.01])
     monkeypatch.undo()
     return out
 
@@ -103,8 +105,10 @@ def test_kinetic_quantities_on_the_wedge_equal_the_full_mesh(which, request, mon
     if which == "fe":
         names, mu, grid = ["conductivity_boltzmann", "ahe_extrinsic", "spin_density"], FE_EF, (12, 12, 12)
     else:
-        names, mu, grid = ["conductivity_boltzmann", "ahe_extrinsic"], 5.88, (10, 10, 10)
+        names, mu, grid = ["conductivity_boltzmann", "ahe_extrinsic", "gyrotropic"], 5.88, (10, 10, 10)
     kw = dict(model="cell", strength=0.25, companion_step=2.0)
+    if which == "te":  # the orbital moment (axial, time-odd) and the skew moment of the third cumulant unfold too
+        kw["third_moment"] = 0.5
     wedge = _kinetic(model, rep, names, monkeypatch, False, grid, mu, **kw)
     full = _kinetic(model, rep, names, monkeypatch, True, grid, mu, **kw)
     # Each piece on its own scale, at least 1e-6 of the largest piece in the same unit (Te is non-magnetic: its Hall
@@ -122,6 +126,9 @@ def test_kinetic_quantities_on_the_wedge_equal_the_full_mesh(which, request, mon
             assert np.abs(wedge[name][piece] - y).max() <= 1e-8 * scale, (name, piece)
     if which == "fe":  # the Hall pieces are not zero: the comparison is not vacuous
         assert abs(wedge["ahe_extrinsic"]["side_jump"][0, 0, 1]) > 1.0
+    else:
+        g = wedge["gyrotropic"]
+        assert min(np.abs(g[p]).max() for p in ("intrinsic", "skew", "side_jump")) > 1e-4 * np.abs(g["total"]).max()
 
 
 def test_the_plan_uses_the_wedge_for_a_symmetrized_model(fe):

@@ -227,3 +227,38 @@ def test_kinetic_wedge_two_ranks_equal_serial(tmp_path):
                     continue
                 scale = max(np.abs(a[group][p][:]).max() for p in a[group] if a[group][p].dtype != bool)
                 assert np.abs(x - y).max() <= 1e-12 * max(np.abs(x).max(), 1e-6 * scale), (group, piece)
+
+
+GYROTROPIC = """
+[model]
+builtin = "chiral_trigonal"
+[mesh]
+grid = [10, 10, 10]
+[fermi]
+energies = [-2.0, 0.5]
+[calculate]
+quantities = ["gyrotropic", "optical_rotation", "kme"]
+frequency_range = [0.0, 0.004, 0.002]
+electric_field = [1e4, 0, 0]
+[disorder]
+model = "atom"
+strength = 5.0
+[output]
+file = "{out}"
+"""
+
+
+def test_gyrotropic_two_ranks_equal_serial(tmp_path):
+    """The gyrotropic family (resolvent solves at three frequencies, side jump) under mpiexec -n 2 = serial, 1e-10."""
+    serial, mpi = _serial_and_two_ranks(tmp_path, GYROTROPIC)
+    with h5py.File(serial) as a, h5py.File(mpi) as b:
+        assert np.array_equal(a["frequencies"][:], b["frequencies"][:])
+        for group in ("gyrotropic", "optical_rotation", "kme"):
+            assert sorted(a[group]) == sorted(b[group])
+            for piece in a[group]:
+                x, y = a[group][piece][:], b[group][piece][:]
+                if x.dtype == bool:
+                    assert np.array_equal(x, y), (group, piece)
+                    continue
+                assert np.abs(x - y).max() <= 1e-10 * max(np.abs(x).max(), 1e-300), (group, piece)
+        assert np.abs(a["gyrotropic/side_jump"][:]).max() > 1e-3 * np.abs(a["gyrotropic/total"][:]).max()

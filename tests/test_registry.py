@@ -26,7 +26,7 @@ def test_entry_is_complete(name):
     assert set(q.summary) <= set(q.datasets)
     for dname, d in q.datasets.items():
         assert isinstance(d.units, str) and d.axes_text, dname
-        if d.per_energy and d.units == q.units:  # a tensor dataset: its axes end with the tensor's rank
+        if d.per_energy and d.units == q.units and d.tensor:  # a tensor dataset: its axes end with the tensor's rank
             assert len(d.axes) >= rank, dname
     assert set(q.needs) <= {"disorder", "torque", "frequencies"}
     assert set(q.requires) <= {"spin", "full_orbital"}

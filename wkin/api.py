@@ -33,7 +33,7 @@ from .settings import BUILTIN_MODELS, ModelSettings
 #: keyword arguments of :func:`compute` that are whole configuration sections
 SECTION_ARGUMENTS = ("fermi", "mesh", "disorder", "torque", "symmetry")
 #: keyword arguments of :func:`compute` that are keys of ``[calculate]``
-CALCULATE_ARGUMENTS = ("tau", "frequencies", "eta")
+CALCULATE_ARGUMENTS = ("tau", "frequencies", "frequency_range", "eta", "electric_field", "spin_moment")
 
 
 def model_from_settings(settings: ModelSettings):
@@ -79,7 +79,8 @@ def compute(model, quantities, *, degen_thresh=DEGEN_THRESH, **settings):
     - ``fermi``: the ``[fermi]`` table, or a list of Fermi energies (eV);
     - ``mesh``: the ``[mesh]`` table, or the grid ``[N1, N2, N3]``;
     - ``disorder``, ``torque``, ``symmetry``: those tables (when a quantity needs them);
-    - ``tau`` (fs), ``frequencies`` (eV), ``eta`` (eV): keys of ``[calculate]``;
+    - ``tau`` (fs), ``frequencies`` or ``frequency_range`` (eV), ``eta`` (eV), ``electric_field`` (V/m),
+      ``spin_moment``: keys of ``[calculate]``;
     - ``degen_thresh`` (eV): ``[model] degen_thresh``.
 
     The result is a mapping ``{quantity: QuantityResult}`` with ``value``, ``units``, ``axes`` and every

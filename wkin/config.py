@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import quantities as registry
 from .errors import ConfigError
+from .kinetic.disorder import CONSTANT_TAU
 from .kspace.integrate import Adaptive
 from .settings import (CalculateSettings, DisorderSettings, FermiSettings, MeshSettings, ModelSettings, OutputSettings,
                        ScreenSettings, SymmetrySettings, TorqueSettings, float_list, keys_of)
@@ -136,12 +137,11 @@ def from_tables(data, base=Path("."), source=None, raw="", model_required=True, 
                           "the photon energies hbar*omega (eV)")
     disorder = None
     if "disorder" in data:
-        for key in ("model", "strength"):
-            _need(data["disorder"], key, "disorder")
+        _need(data["disorder"], "model", "disorder")
         disorder = DisorderSettings(**data["disorder"])
     elif needs["disorder"]:
         raise ConfigError(f"[disorder]: missing (needed by {', '.join(needs['disorder'])}): give model = \"cell\" | "
-                          "\"atom\" | \"orbital\" and strength = u0^2 in eV^2*Å^3")
+                          "\"atom\" | \"orbital\" and strength = u0^2 in eV^2*Å^3, or model = \"constant_tau\" and tau (fs)")
     torque = None
     if needs["torque"]:
         if "torque" not in data:
@@ -176,6 +176,12 @@ def from_tables(data, base=Path("."), source=None, raw="", model_required=True, 
 def _check_disorder(disorder, wanted, fermi):
     """Checks of [disorder] against the requested quantities (registry) and [fermi]."""
     kinetic = [q for q in wanted if q.kinetic]
+    if disorder.model == CONSTANT_TAU:
+        other = [q.name for q in kinetic if not q.constant_tau]
+        if other:
+            raise ConfigError(f"[disorder] model: {other[0]} needs scatterers (cell, atom or orbital disorder); "
+                              "constant_tau serves " + ", ".join(q.name for q in registry.QUANTITIES.values()
+                                                                 if q.constant_tau))
     if disorder.third_moment and not any(q.interband for q in kinetic):
         raise ConfigError("[disorder] third_moment: the third cumulant enters only the skew_third_order pieces of "
                           "the extrinsic responses ("

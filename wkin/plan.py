@@ -38,6 +38,7 @@ from .kspace.integrate import integrate
 from .progress import Progress
 from .response.boltzmann import energy_nodes
 from .model.representation import projections_from_win, wannier_representation
+from .units import E_CHARGE
 from .symmetry import crystal_symmetry, forbidden_fraction, parse_kind, space_group_operations, symmetrize
 
 
@@ -47,7 +48,8 @@ class KineticContext:
 
     ``builder``: the run's :class:`wkin.kinetic.shells.ShellBuilder`; ``disorder``/``torque``: the settings
     sections; ``extrinsic_observables``: the observables of the extrinsic pieces ("velocity"[, "spin"]);
-    ``sea``: the Fermi-sea values of the run by quantity name; ``mu``, ``temperature`` (K), ``broadening`` (eV).
+    ``sea``: the Fermi-sea values of the run by quantity name; ``mu``, ``temperature`` (K), ``broadening`` (eV),
+    ``frequencies`` ħω (eV), ``electric_field`` (V/m), ``spin_moment`` of ``[calculate]``.
     """
 
     builder: ShellBuilder
@@ -58,6 +60,9 @@ class KineticContext:
     mu: np.ndarray
     temperature: float
     broadening: float | None
+    frequencies: np.ndarray | None = None
+    electric_field: np.ndarray | None = None
+    spin_moment: bool = False
 
 
 @dataclass
@@ -112,6 +117,7 @@ class RunResult:
     wall_time_s: float
     attributes: dict
     n_shells: int = 0  # Fermi shells of the kinetic quantities (Fermi energies × thermal nodes)
+    frequencies: np.ndarray | None = None  # ħω (eV) of the frequency-dependent quantities, else None
 
     def __getitem__(self, name):
         return self.results[name]
@@ -199,9 +205,26 @@ def make_plan(config, model) -> RunPlan:
         if model.atoms is None:
             raise ConfigError("[symmetry] mode: the model has no atoms (a .win with atoms_frac/atoms_cart is needed)")
         sym = crystal_symmetry(model, config.symmetry.magnetization, config.symmetry.symprec)
-    observables = tuple(dict.fromkeys(o for q in kinetic for o in q.shell_observables))
+    if config.calculate.spin_moment and not model.has_spin and any(ORBITAL in q.shell_observables for q in kinetic):
+        raise ConfigError("[calculate] spin_moment: needs spin matrices: the model has none ([model] spin = true reads "
+                          ".chk/.eig/.spn; or a spinful built-in model)")
+    observables = shell_observables(kinetic, model, config.calculate.spin_moment)
     return RunPlan(model, config, requested, integrals, kinetic, sym, observables, any(q.interband for q in kinetic),
                    _kinetic_representation(config, model, kinetic))
+
+
+def shell_observables(kinetic, model, spin_moment=False):
+    """The band observables the shells of these kinetic quantities carry: the union of their entries', with the
+    complete orbital moment in place of the "H and A" one when the model has B(R) and C(R), and the spin with
+    ``spin_moment`` (the spin moment of the gyrotropic quantities)."""
+    names = dict.fromkeys(o for q in kinetic for o in q.shell_observables)
+    if spin_moment and ORBITAL in names:
+        names[SPIN] = None
+    return tuple(ORBITAL_FULL if o == ORBITAL and model.has_full_orbital else o for o in names)
+
+
+#: the band observables of the orbital moment ("H and A" form, complete form) and of the spin
+ORBITAL, ORBITAL_FULL, SPIN = "orbital_moment", "orbital_moment_full", "spin"
 
 
 def _check_windows(config, integrals):
@@ -261,21 +284,32 @@ def execute(plan: RunPlan) -> RunResult:
                 datasets[axis[0]] = np.asarray(axis[1])
         if "torque" in q.needs:
             attributes = {"exchange_eV": cfg.torque.exchange, "axis": np.asarray(cfg.torque.axis)}
+        if ORBITAL in q.shell_observables:
+            attributes = {**attributes, "orbital_moment": "complete (B, C from .uHu: [model] orbital = true)"
+                          if ORBITAL_FULL in plan.shell_observables else "H and A (Wannier bands only)",
+                          "spin_moment": cfg.calculate.spin_moment, "carrier_charge_C": -E_CHARGE}
+            if cfg.calculate.electric_field is not None:
+                attributes["electric_field_V_per_m"] = np.asarray(cfg.calculate.electric_field)
+        if plan.symmetry is not None and parse_kind(q.tensor_kind)[0] > 0:
+            attributes["allowed_components"] = plan.symmetry.allowed(q.tensor_kind).text
         results[q.name] = QuantityResult(q, datasets, levels.get(q.name, []), attributes=attributes)
     if plan.symmetry is not None:
         for r in results.values():
             _symmetry_pass(r, plan.symmetry, project=cfg.symmetry.mode == "irreducible" and r.quantity.kinetic)
     wall = time.perf_counter() - t0
     shells = sum(len(energy_nodes(m, cfg.fermi.temperature)[0]) for m in mu) if plan.kinetic else 0
+    freqs = None
+    if any("frequencies" in q.needs for q in plan.requested):
+        freqs = np.asarray(cfg.calculate.frequencies, float)
     return RunResult(mu=mu, results=results, nk_evaluated=nk, wall_time_s=wall, attributes=_attributes(plan),
-                     n_shells=shells)
+                     n_shells=shells, frequencies=freqs)
 
 
 def _tensor_datasets(r):
     """Names of the datasets of a result that are tensors of its quantity's kind (n_mu, ..., 3, …, 3)."""
     rank = parse_kind(r.quantity.tensor_kind)[0]
     return [name for name, d in r.quantity.datasets.items()
-            if name in r.datasets and d.per_energy and d.units == r.quantity.units and rank > 0
+            if name in r.datasets and d.per_energy and d.units == r.quantity.units and d.tensor and rank > 0
             and np.shape(r.datasets[name])[-rank:] == (3,) * rank]
 
 
@@ -293,11 +327,14 @@ def _kinetic(plan, sea):
     cfg = plan.config
     return run_kinetic(plan.model, plan.kinetic, cfg.fermi.energies, cfg.disorder, grid=cfg.mesh.grid,
                        shift=cfg.mesh.shift, temperature=cfg.fermi.temperature, broadening=cfg.fermi.broadening,
-                       torque=cfg.torque, sea=sea, degen_thresh=cfg.degeneracy, representation=plan.representation)
+                       torque=cfg.torque, sea=sea, degen_thresh=cfg.degeneracy, representation=plan.representation,
+                       frequencies=cfg.calculate.frequencies, electric_field=cfg.calculate.electric_field,
+                       spin_moment=cfg.calculate.spin_moment)
 
 
 def run_kinetic(model, kinetic, mu, disorder, grid=None, shift=(0.0, 0.0, 0.0), temperature=0.0, broadening=None,
-                torque=None, sea=None, degen_thresh=DEGEN_THRESH, representation=None):
+                torque=None, sea=None, degen_thresh=DEGEN_THRESH, representation=None, frequencies=None,
+                electric_field=None, spin_moment=False):
     """The kinetic driver: one shell per energy, every kinetic quantity's contribution from it (module doc).
 
     ``kinetic``: registry entries (or names); ``disorder``: :class:`wkin.settings.DisorderSettings`;
@@ -305,12 +342,14 @@ def run_kinetic(model, kinetic, mu, disorder, grid=None, shift=(0.0, 0.0, 0.0), 
     model); ``sea``: the Fermi-sea inputs by name, (n_mu, ...) in their units — missing ones are zero;
     ``representation``: a :class:`wkin.model.representation.WannierRepresentation` of a symmetric model: every shell
     is the tetrahedron quadrature of the irreducible wedge unfolded by the group
-    (:func:`wkin.kspace.fermi_surface.symmetric_surface`), eigen-solves at the wedge points only.
+    (:func:`wkin.kspace.fermi_surface.symmetric_surface`), eigen-solves at the wedge points only;
+    ``frequencies``: ħω (eV) of the frequency-dependent ones; ``electric_field`` (V/m) for ``kme``; ``spin_moment``:
+    the gyrotropic quantities get the spin moment's piece ``intrinsic_spin`` too.
     Returns {name: {dataset: array}} in the registry's units, as a run stores them.
     """
     kinetic = [registry.get(q) if isinstance(q, str) else q for q in kinetic]
     mu = np.atleast_1d(np.asarray(mu, float))
-    observables = tuple(dict.fromkeys(o for q in kinetic for o in q.shell_observables))
+    observables = shell_observables(kinetic, model, spin_moment)
     operations = None if representation is None else representation.ops
     builder = ShellBuilder(model, disorder.disorder(), shell_sampler(model, grid, shift, operations), observables,
                            interband=any(q.interband for q in kinetic), degen_thresh=degen_thresh,
@@ -318,7 +357,9 @@ def run_kinetic(model, kinetic, mu, disorder, grid=None, shift=(0.0, 0.0, 0.0), 
     inputs = {name: np.zeros((len(mu), 3, 3)) for q in kinetic for name in q.sea_inputs}
     inputs.update(sea or {})
     ctx = KineticContext(builder, disorder, torque, ("velocity", "spin") if "spin" in observables else ("velocity",),
-                         inputs, mu, temperature, broadening)
+                         inputs, mu, temperature, broadening,
+                         None if frequencies is None else np.asarray(frequencies, float),
+                         None if electric_field is None else np.asarray(electric_field, float), bool(spin_moment))
     per_mu = {q.name: [] for q in kinetic}
     empty = np.zeros(len(mu), bool)
     nodes = [energy_nodes(m, temperature) for m in mu]

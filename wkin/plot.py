@@ -65,7 +65,7 @@ def plot_results(path, outdir=None):
             if not drawn:
                 plt.close(fig)
                 continue
-            ax.set_xlabel("Fermi energy (eV)")
+            ax.set_xlabel(drawn if isinstance(drawn, str) else "Fermi energy (eV)")
             ax.set_title(textwrap.fill(f"{name}: {g.attrs.get('description', '')}", 90), fontsize=8)
             ax.legend(fontsize=7, ncol=2)
             ax.grid(alpha=0.3)
@@ -78,8 +78,11 @@ def plot_results(path, outdir=None):
 
 
 def _draw_group(ax, name, g, mu):
-    """Lines of one quantity; False when it has nothing per Fermi energy to draw (e.g. per-state datasets)."""
+    """Lines of one quantity; False when it has nothing per Fermi energy to draw (e.g. per-state datasets), a string
+    (the x-axis label) when the x axis is not the Fermi energy."""
     style = {"marker": "o", "markersize": 3}
+    if "total" in g and "frequency" in g and g["total"].ndim == 4:
+        return _draw_pieces_against_frequency(ax, name, g, mu, style)
     if "total" in g:  # a split quantity: every piece, for the largest component of the total
         total = g["total"][()]
         (idx,) = _components(total, most=1) or [(0, 1)]
@@ -106,6 +109,22 @@ def _draw_group(ax, name, g, mu):
             ax.plot(mu, value[(slice(None),) + tuple(idx)], label="".join(_LABELS[i] for i in idx), **style)
     ax.set_ylabel(f"{name} ({units})")
     return True
+
+
+def _draw_pieces_against_frequency(ax, name, g, mu, style, most=3):
+    """|piece| against ħω (log scale) for the largest component of the total, at up to ``most`` Fermi energies: which
+    mechanism dominates below and above the crossover (``gyrotropic``)."""
+    total, freqs = g["total"][()], g["frequency"][()]
+    (idx,) = _components(total.reshape((-1,) + total.shape[2:]), most=1) or [(0, 0)]
+    label = "".join(_LABELS[i] for i in idx)
+    lines = ("-", "--", ":")
+    for k, i in enumerate(np.unique(np.linspace(0, len(mu) - 1, min(len(mu), most)).round().astype(int))):
+        for c, (piece, d) in enumerate((p, d) for p, d in g.items() if d.ndim == 4):
+            ax.plot(freqs, np.abs(d[()][i][(slice(None),) + tuple(idx)]), lines[k % 3], color=f"C{c}",
+                    label=f"{piece}, mu = {mu[i]:.3f} eV", **style)
+    ax.set_yscale("log")
+    ax.set_ylabel(f"|{name}_{label}| ({g['total'].attrs.get('units', '')})")
+    return "photon energy hbar*omega (eV)"
 
 
 def band_structure(model, colour=None, reference_distance=0.025, output=None, png=None, window=None,

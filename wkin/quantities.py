@@ -31,7 +31,7 @@ import numpy as np
 from .errors import ConfigError
 from .kspace.fermi_surface import FermiSurfaceError
 from .kspace.integrate import Observable
-from .response import boltzmann, extrinsic, intrinsic, optical_activity, spin_hall
+from .response import boltzmann, extrinsic, gyrotropic, intrinsic, optical_activity, spin_hall
 from .settings import CalculateSettings
 from .symmetry import CONDUCTIVITY as CONDUCTIVITY_KIND
 from .units import CONDUCTIVITY, S_PER_M_IN_S_PER_CM
@@ -47,11 +47,12 @@ _PIECE_AXES = ("cartesian (response)", "cartesian (field)")
 class Dataset:
     """One HDF5 dataset of a quantity's group: its units and the names of its axes — after a leading
     ``fermi_energy`` axis when ``per_energy`` (else all axes are in ``axes``: Fermi-surface states,
-    frequencies)."""
+    frequencies); ``tensor``: a dataset in the quantity's unit is a tensor of its kind unless this is False."""
 
     units: str
     axes: tuple = _CART2
     per_energy: bool = True
+    tensor: bool = True  # False: a derived scalar in the quantity's unit (not projected by symmetry)
 
     @property
     def axes_text(self):
@@ -69,7 +70,8 @@ class Quantity:
     its ``intrinsic`` piece (computed with it); ``shell_observables``/``interband``: what its Fermi
     shells carry; ``zero_temperature``: defined at T = 0 only; ``smeared``: its per-Fermi-energy function
     with the smeared-δ fallback quadrature (``[disorder] quadrature = "smeared"``), None if it has none;
-    ``doc``: the anchor in docs/outputs.md. Kinetic quantities also store ``fermi_surface_empty``
+    ``constant_tau``: a kinetic quantity defined with the relaxation-time model too (``[disorder] model =
+    "constant_tau"``); ``report(datasets, mu, rows)``: extra lines of the printed summary; ``doc``: the anchor in docs/outputs.md. Kinetic quantities also store ``fermi_surface_empty``
     (n_mu,): True where a Fermi energy has no Fermi surface (its values are NaN).
     """
 
@@ -91,6 +93,8 @@ class Quantity:
     interband: bool = False
     zero_temperature: bool = False
     smeared: Callable | None = None
+    constant_tau: bool = False
+    report: Callable | None = None
 
     @property
     def kinetic(self) -> bool:
@@ -121,7 +125,7 @@ def _stack(per_mu, scale=1.0):
         raise FermiSurfaceError("no Fermi surface at any of the Fermi energies (all in gaps or outside the bands)")
     out = {}
     for piece in template:
-        arr = np.zeros((len(per_mu),) + np.shape(template[piece]))
+        arr = np.zeros((len(per_mu),) + np.shape(template[piece]), np.result_type(np.asarray(template[piece]), float))
         for i, shells in enumerate(per_mu):
             arr[i] = np.nan if shells is None else sum((w * np.asarray(r[piece]) for w, r in shells), arr[i])
         out[piece] = arr if piece == "tau_average" else scale * arr
@@ -171,6 +175,55 @@ def _torque_of(spin, ctx):
 
 def _torque_piece(spin, ctx):
     return _torque_of(spin[None], ctx)[0]
+
+
+def _gyrotropic_stack(per_mu, ctx):
+    """The pieces of g (n_mu, n_ω, 3, 3) in S with their ``total``, the photon energies and the smallest band
+    splitting on each Fermi surface (a warning where ħω reaches it)."""
+    out = _stack([None if shells is None else [(w, gyrotropic.gyrotropic_on_pieces(r)) for w, r in shells]
+                  for shells in per_mu])
+    out["total"] = sum(x for p, x in out.items() if p in gyrotropic.PIECES or p == "intrinsic_spin")
+    out["minimum_splitting"] = np.array([np.nan if shells is None else min(r["minimum_splitting"] for _, r in shells)
+                                         for shells in per_mu])
+    gyrotropic.check_frequencies(ctx.frequencies, out["minimum_splitting"], ctx.mu)
+    return out
+
+
+def _combine_gyrotropic(per_mu, ctx):
+    out = _gyrotropic_stack(per_mu, ctx)
+    out["frequency"] = np.asarray(ctx.frequencies)
+    return out
+
+
+def _combine_optical_rotation(per_mu, ctx):
+    """The intraband rotatory power of g; with ``noa_orb`` in the run also its interband part and the sum."""
+    g = _gyrotropic_stack(per_mu, ctx)["total"]
+    f = np.asarray(ctx.frequencies)
+    z = (0.0, 0.0, 1.0)
+    out = {"tensor": gyrotropic.rotatory_power_tensor(gyrotropic.symmetric(g), f[:, None, None]),
+           "optic_axis": gyrotropic.rotatory_power(g, f, z), "circular_dichroism": gyrotropic.circular_dichroism(g, f, z),
+           "polycrystal": gyrotropic.polycrystal_rotatory_power(g, f), "frequency": f}
+    if "noa_orb" in ctx.sea:
+        inter = gyrotropic.interband_rotatory_power_tensor(ctx.sea["noa_orb"], f[:, None, None])
+        out.update({"interband": inter, "total": out["tensor"] + inter, "optic_axis_interband": inter[..., 2, 2],
+                    "optic_axis_total": out["optic_axis"] + inter[..., 2, 2]})
+    return out
+
+
+def _combine_kme(per_mu, ctx):
+    g = _gyrotropic_stack(per_mu, ctx)
+    out = {"susceptibility": gyrotropic.kme_susceptibility(g["total"]),
+           "intrinsic": gyrotropic.kme_susceptibility(g["intrinsic"]),
+           "magnetization_per_field": gyrotropic.magnetization_per_field(g["total"]),
+           "frequency": np.asarray(ctx.frequencies)}
+    if ctx.electric_field is not None:
+        out["mu0_magnetization"] = gyrotropic.magnetization(g["total"], ctx.electric_field)
+    return out
+
+
+_FREQ_AXES = ("frequency", "cartesian", "cartesian")
+_FREQUENCY = Dataset("eV", ("frequency",), per_energy=False)
+_SPLITTING = Dataset("eV", ())
 
 
 _HALL_NAMES = {"extrinsic": "extrinsic_velocity", "skew_sheet": "skew_fermi_sheet"}
@@ -236,7 +289,7 @@ _ENTRIES = (
               "tau_average": Dataset("s", ()), "fermi_surface_empty": EMPTY_FLAG},
              summary=("value", "rta", "constant_tau"), needs=("disorder",),
              shell=boltzmann.conductivity_pieces, combine=_combine_conductivity, shell_observables=("velocity",),
-             smeared=boltzmann.smeared_pieces),
+             smeared=boltzmann.smeared_pieces, constant_tau=True),
     Quantity("scattering_rate", "kinetic", "polar0_even", "1/s",
              "out-scattering rate 1/tau of each Fermi-surface state (Born, T = 0)", "outputs.md#scattering_rate",
              {"k": Dataset("reduced", ("state", "reduced"), False), "band": Dataset("", ("state",), False),
@@ -270,6 +323,42 @@ _ENTRIES = (
              combine=_combine_pieces(_SPIN_MAIN, "spin_intrinsic", intrinsic=_torque_of),
              sea_inputs=("spin_intrinsic",),
              shell_observables=("velocity", "spin"), interband=True, zero_temperature=True),
+    Quantity("gyrotropic", "kinetic", "axial2_even", "S",
+             "gyrotropic tensor g_ab(omega) of the q-linear conductivity, lambda_abc = eps_abd g_dc (S), split into the "
+             "intrinsic orbital moment and the skew-scattering and side-jump kinetic moments (seed-002 §2.7, full "
+             "collision kernel)", "outputs.md#gyrotropic",
+             {**{p: Dataset("S", _FREQ_AXES) for p in (*gyrotropic.PIECES, "intrinsic_spin", "total")},
+              "frequency": _FREQUENCY,
+              "minimum_splitting": _SPLITTING, "fermi_surface_empty": EMPTY_FLAG},
+             summary=("intrinsic", "skew", "side_jump", "total"), needs=("disorder", "frequencies"),
+             shell=gyrotropic.gyrotropic_on, combine=_combine_gyrotropic,
+             shell_observables=("velocity", "orbital_moment"), interband=True, constant_tau=True,
+             report=gyrotropic.mechanism_table),
+    Quantity("optical_rotation", "kinetic", "axial2_even", "rad/mm",
+             "natural optical activity of the intraband (kinetic) gyrotropic tensor: rotatory power "
+             "rho = mu0 omega n.g.n / 2 (rad/mm, complex: Im the ellipticity), circular dichroism and polycrystal "
+             "average", "outputs.md#optical_rotation",
+             {"tensor": Dataset("rad/mm", _FREQ_AXES), "interband": Dataset("rad/mm", _FREQ_AXES),
+              "total": Dataset("rad/mm", _FREQ_AXES),
+              "optic_axis": Dataset("rad/mm", ("frequency",), tensor=False),
+              "optic_axis_interband": Dataset("rad/mm", ("frequency",), tensor=False),
+              "optic_axis_total": Dataset("rad/mm", ("frequency",), tensor=False),
+              "circular_dichroism": Dataset("1/mm", ("frequency",)),
+              "polycrystal": Dataset("rad/mm", ("frequency",), tensor=False),
+              "frequency": _FREQUENCY, "fermi_surface_empty": EMPTY_FLAG},
+             summary=("tensor",), needs=("disorder", "frequencies"), shell=gyrotropic.gyrotropic_on,
+             combine=_combine_optical_rotation, shell_observables=("velocity", "orbital_moment"), interband=True,
+             constant_tau=True),
+    Quantity("kme", "kinetic", "axial2_even", "S",
+             "kinetic magnetoelectric effect (current-induced magnetization): chi^me = g - 1 Tr g / 2 (S), "
+             "M = -i chi^me E", "outputs.md#kme",
+             {"susceptibility": Dataset("S", _FREQ_AXES), "intrinsic": Dataset("S", _FREQ_AXES),
+              "magnetization_per_field": Dataset("T*m/V", _FREQ_AXES),
+              "mu0_magnetization": Dataset("T", ("frequency", "cartesian")), "frequency": _FREQUENCY,
+              "fermi_surface_empty": EMPTY_FLAG},
+             summary=("susceptibility",), needs=("disorder", "frequencies"), shell=gyrotropic.gyrotropic_on,
+             combine=_combine_kme, shell_observables=("velocity", "orbital_moment"), interband=True,
+             constant_tau=True),
 )
 
 #: name → :class:`Quantity`

@@ -14,8 +14,8 @@ import numpy as np
 
 from .bands import DEGEN_THRESH
 from .errors import ConfigError
+from .kinetic.disorder import CONSTANT_TAU, ConstantRelaxationTime, Disorder
 from .kinetic.disorder import MODELS as DISORDER_MODELS
-from .kinetic.disorder import Disorder
 from .kspace.integrate import Adaptive
 from .kspace.occupations import Occupations
 from .model.tight_binding import ORBITAL_CONVENTIONS
@@ -150,12 +150,17 @@ class FermiSettings:
 @dataclass(frozen=True)
 class CalculateSettings:
     """``[calculate]``: ``quantities`` (registry names), ``tau`` (fs, constant-τ ``ohmic``), ``frequencies``
-    and ``eta`` (eV, frequency-dependent quantities)."""
+    (or ``frequency_range = [min, max, step]``) and ``eta`` (eV, frequency-dependent quantities), ``electric_field``
+    (V/m, Cartesian: the magnetization of ``kme``), ``spin_moment`` (add the spin moment to the orbital one in the
+    gyrotropic quantities)."""
 
     quantities: tuple
     tau: float = 1.0
     frequencies: tuple | None = None
     eta: float = ETA
+    frequency_range: tuple | None = None
+    electric_field: tuple | None = None
+    spin_moment: bool = False
 
     def __post_init__(self):
         if not isinstance(self.quantities, (list, tuple)) or not self.quantities \
@@ -168,6 +173,20 @@ class CalculateSettings:
         if not _is_number(self.tau) or self.tau <= 0:
             raise ConfigError(f"[calculate] tau: must be a number > 0 (fs), got {self.tau!r}")
         object.__setattr__(self, "tau", float(self.tau))
+        if self.frequency_range is not None:
+            if self.frequencies is not None:
+                raise ConfigError("[calculate]: give either frequencies = [...] or frequency_range = [min, max, step]")
+            lo, hi, step = float_list(self.frequency_range, "[calculate] frequency_range", 3)
+            if step <= 0 or hi < lo:
+                raise ConfigError(f"[calculate] frequency_range: need min <= max and step > 0 (eV), "
+                                  f"got {list(self.frequency_range)!r}")
+            object.__setattr__(self, "frequencies", tuple(lo + step * np.arange(int(np.floor((hi - lo) / step + 1e-9))
+                                                                                 + 1)))
+            object.__setattr__(self, "frequency_range", (float(lo), float(hi), float(step)))
+        _flag("calculate", "spin_moment", self.spin_moment)
+        if self.electric_field is not None:
+            object.__setattr__(self, "electric_field",
+                               tuple(float_list(self.electric_field, "[calculate] electric_field", 3)))
         if self.frequencies is not None:
             freqs = float_list(self.frequencies, "[calculate] frequencies")
             if len(freqs) == 0 or np.any(freqs < 0):
@@ -184,8 +203,9 @@ class DisorderSettings:
     """``[disorder]``: the disorder model and strength, and how the kinetic pieces are computed."""
 
     model: str
-    strength: float
+    strength: float | None = None
     third_moment: float = Disorder.third_moment
+    tau: float | None = None
     companion_step: float | tuple = COMPANION_STEP
     quadrature: str = QUADRATURES[0]
     pair_broadening: float = 0.0
@@ -203,14 +223,29 @@ class DisorderSettings:
         _flag("disorder", "omitted_term", self.omitted_term)
         if self.quadrature not in QUADRATURES:
             raise ConfigError(f"[disorder] quadrature: expected 'tetrahedron' or 'smeared', got {self.quadrature!r}")
+        if self.quadrature == "smeared" and self.model == CONSTANT_TAU:
+            raise ConfigError("[disorder] quadrature: the smeared fallback needs scatterers, not model = \"constant_tau\"")
         if self.quadrature == "smeared" and not (_is_number(self.pair_broadening) and self.pair_broadening > 0):
             raise ConfigError("[disorder] pair_broadening: the smeared quadrature needs a width > 0 (eV) "
                               "for the pair delta function")
 
     def disorder(self):
-        """The :class:`wkin.kinetic.disorder.Disorder` correlator."""
+        """The :class:`wkin.kinetic.disorder.Disorder` correlator, or the relaxation-time model
+        (:class:`wkin.kinetic.disorder.ConstantRelaxationTime`) for ``model = "constant_tau"``."""
+        if self.model == CONSTANT_TAU:
+            if self.tau is None:
+                raise ConfigError("[disorder] tau: the constant_tau model needs a relaxation time tau (fs)")
+            if self.strength is not None or self.third_moment:
+                raise ConfigError("[disorder] strength: the constant_tau model has no scatterers (give tau only)")
+            return ConstantRelaxationTime(self.tau)
         if self.model not in DISORDER_MODELS:
-            raise ConfigError(f"[disorder] model: expected 'cell', 'atom' or 'orbital', got {self.model!r}")
+            raise ConfigError(f"[disorder] model: expected 'cell', 'atom', 'orbital' or 'constant_tau', "
+                              f"got {self.model!r}")
+        if self.tau is not None:
+            raise ConfigError("[disorder] tau: only for model = \"constant_tau\" (the scatterers of the "
+                              f"{self.model!r} model set the rates)")
+        if self.strength is None:
+            raise ConfigError("[disorder] strength: missing (u0^2 in eV^2*Å^3)")
         return Disorder(self.model, self.strength, third_moment=self.third_moment)
 
 

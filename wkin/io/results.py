@@ -108,6 +108,10 @@ def write(path, run, config_text, inputs):
                 f.attrs[key] = _attr(value)
             d = f.create_dataset("fermi_energies", data=np.asarray(run.mu))
             d.attrs["units"] = "eV"
+            if getattr(run, "frequencies", None) is not None:
+                d = f.create_dataset("frequencies", data=np.asarray(run.frequencies))
+                d.attrs["units"] = "eV"
+                d.attrs["axes"] = "frequency (photon energy hbar*omega)"
             for name, r in run.results.items():
                 _write_group(f, r)
         replaced = path.exists()
@@ -164,6 +168,8 @@ def summary(run, max_rows=8):
             label = q.name if name == "value" else f"{q.name}/{name}"
             lines.append(f"# {label} [{q.datasets[name].units}]: {q.description if name == 'value' else name}")
             lines.extend(_table(v, mu, idx, r.datasets))
+        if q.report is not None:
+            lines.extend(q.report(r.datasets, mu, idx))
         if r.levels:
             conv = " -> ".join(f"{np.abs(value).max():.6g} ({n} k)" for n, value in r.levels)
             lines.append(f"#  adaptive max|value|: {conv}")
@@ -174,6 +180,14 @@ def summary(run, max_rows=8):
     return "\n".join(lines)
 
 
+def _cell(x, width):
+    """One table cell: a real number in ``width`` characters, a complex one as re+im j in 2·``width``."""
+    if np.iscomplexobj(x):
+        re, im = (0.0 if abs(y) == 0 else y for y in (x.real, x.imag))  # no "-0"
+        return f"{re:{width}.5g}{im:+{width - 1}.5g}j"
+    return f"{x:{width}.6g}"
+
+
 def _table(v, mu, idx, datasets):
     finite = np.abs(v[np.isfinite(v)]) if np.issubdtype(v.dtype, np.floating) else np.abs(v)
     tiny = 1e-12 * (finite.max() if finite.size else 0.0)
@@ -181,10 +195,14 @@ def _table(v, mu, idx, datasets):
     rank = v.ndim - 1
     if "frequency" in datasets and rank == 3:  # (n_mu, n_freq, 3, 3): diagonal at the first and last frequency
         coords = datasets["frequency"]
-        out = ["#  mu(eV) frequency(eV) " + "".join(f"{c:>14s}" for c in ("xx", "yy", "zz"))]
+        width = 2 * 13 if np.iscomplexobj(v) else 14
+        out = ["#  mu(eV) frequency(eV) " + "".join(f"{c:>{width}s}" for c in ("xx", "yy", "zz"))
+               + ("   (complex: re, im)" if np.iscomplexobj(v) else "")]
         for i in idx:
             for j in sorted({0, len(coords) - 1}):
-                out.append(f"{mu[i]:9.4f} {coords[j]:10.4f} " + "".join(f"{v[i][j][a, a]:14.6g}" for a in range(3)))
+                out.append(f"{mu[i]:9.4f} {coords[j]:10.4f} "
+                           + "".join(_cell(v[i][j][a, a], width // 2 if np.iscomplexobj(v) else width)
+                                     for a in range(3)))
         return out
     if rank in _COMPONENTS:
         comps = _COMPONENTS[rank]

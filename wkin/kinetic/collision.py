@@ -123,6 +123,8 @@ class CollisionOperator:
         :math:`w_iK^A_{ij}` is antisymmetric and :math:`\sum_iw_i(K^Ag)_i=0=K^A1` (optical theorem,
         seed-002 Eq. 35) exactly, because P is built from the same weights. O(N·nw²) per column; 1/s × g.
         """
+        if np.iscomplexobj(g):  # K^A is a real operator
+            return self.skew_in_scattering(g.real) + 1j * self.skew_in_scattering(g.imag)
         g2 = g.reshape(len(g), -1)
         u, out = self.states.c, np.zeros(g2.shape)
         for b, P, M in zip(self.blocks, self.shell_projectors, self.weighted_projectors(g2)):
@@ -170,6 +172,35 @@ class CollisionOperator:
         lam = tau[:, None] * (drive + self.kappa * self.phi @ m)
         return self._project(lam, z)
 
+    def _shifted(self, omega):
+        """LU factors of the D×D system of :meth:`resolve` at ω ≠ 0 (built once per frequency and shell)."""
+        cache = self.__dict__.setdefault("_shifted_cache", {})
+        if omega not in cache:
+            tau = 1.0 / (self.rate - 1j * omega)
+            wt = self.w * tau
+            G = self.kappa * (parallel.sum_over_ranks(self.phi.T @ (wt.real[:, None] * self.phi))
+                              + 1j * parallel.sum_over_ranks(self.phi.T @ (wt.imag[:, None] * self.phi)))
+            cache[omega] = scipy.linalg.lu_factor(np.eye(len(G)) - G)
+        return cache[omega]
+
+    def resolve(self, drive, omega=0.0):
+        r"""The resolvent :math:`R(\omega)\,x=(L-i\omega)^{-1}x` for drives x (N, r), ω in rad/s (spec seed-002 §2.7).
+
+        With :math:`\tilde\tau_i=(1/\tau_i-i\omega)^{-1}` the separable form of :meth:`solve` holds with τ → τ̃:
+        :math:`(1-\tilde G)m=\Phi^TW\tilde\tau x`, :math:`\tilde G=\kappa\Phi^TW\tilde\tau\Phi`,
+        :math:`\Lambda_i=\tilde\tau_i(x_i+\kappa\phi_i\cdot m)`, exact. At ω = 0 it is :meth:`solve` (zero modes projected
+        out); at ω ≠ 0, L − iω is invertible and nothing is projected. Complex drives are allowed.
+        """
+        if omega == 0:
+            if np.iscomplexobj(drive):
+                return self.solve(drive.real) + 1j * self.solve(drive.imag)
+            return self.solve(drive)
+        tau = 1.0 / (self.rate - 1j * omega)
+        wt = self.w * tau
+        rhs = parallel.sum_over_ranks(self.phi.T @ (wt[:, None] * drive))
+        m = scipy.linalg.lu_solve(self._shifted(omega), rhs)
+        return tau[:, None] * (drive + self.kappa * self.phi @ m)
+
     def project_diagonal(self, xi):
         r"""Diagonal projection of the outer-energy collision superoperator, :math:`[\mathcal P\mathcal K(X)]_i`.
 
@@ -193,6 +224,42 @@ class CollisionOperator:
             out += np.real(np.einsum("nra,ab,nb->nr", xb.conj(), P, ub)
                            - np.einsum("na,rab,nb->nr", ub.conj(), Cx, ub))
         return self.kappa * out
+
+
+class RelaxationTimeOperator:
+    r"""The relaxation-time collision operator :math:`L=1/\tau` of ``[disorder] model = "constant_tau"``.
+
+    Every state relaxes at the same rate, :math:`R(\omega)=\tau/(1-i\omega\tau)=r(\omega)` (spec seed-002 §2.0);
+    there is no microscopic scattering, so no antisymmetric rate (:math:`K^A=0`) and no coordinate shift (the
+    extrinsic velocity :meth:`project_diagonal` is 0). L has no zero modes (it does not conserve particles).
+    """
+
+    kappa = 0.0
+    kappa3 = 0.0
+
+    def __init__(self, states: ShellStates, tau_s):
+        self.states, self.w, self.tau = states, states.weight, float(tau_s)
+        self.rate = np.full(len(states.weight), 1.0 / self.tau)
+
+    @property
+    def zero_modes(self):
+        return np.zeros((len(self.w), 0))
+
+    def apply(self, g):
+        return g / self.tau
+
+    def solve(self, drive):
+        return self.tau * drive
+
+    def resolve(self, drive, omega=0.0):
+        r""":math:`r(\omega)` × drive, ω in rad/s."""
+        return drive / (1.0 / self.tau - 1j * omega) if omega != 0 else self.tau * drive
+
+    def skew_in_scattering(self, g):
+        return np.zeros_like(g)
+
+    def project_diagonal(self, xi):
+        return np.zeros(xi.shape[:2])
 
 
 # ----------------------------------------------------------------------------- smeared fallback

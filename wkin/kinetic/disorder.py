@@ -55,8 +55,11 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..units import HBAR_EVS
+from .collision import CollisionOperator, RelaxationTimeOperator
 
 MODELS = ("cell", "atom", "orbital")
+#: the relaxation-time model (no microscopic scattering): ``[disorder] model = "constant_tau"``
+CONSTANT_TAU = "constant_tau"
 
 
 @dataclass
@@ -97,6 +100,10 @@ class Disorder:
     def kappa3(self):
         """κ₃ = (2π)² u1³/ħ in eV²·Å⁶/s: antisymmetric rate = κ₃ × Im[overlap × ⟨c|P|c'⟩] (P in 1/(eV·Å³))."""
         return (2 * np.pi) ** 2 * self.third_moment / HBAR_EVS
+
+    def operator(self, states, model):
+        """The shell collision operator (:class:`wkin.kinetic.collision.CollisionOperator`) of these states."""
+        return CollisionOperator(states, self, model)
 
     def orbital_blocks(self, model):
         """Lists of Wannier-orbital indices forming the blocks Π_b."""
@@ -140,3 +147,26 @@ class Disorder:
                 out[rows, col + n + len(iu[0]):col + n * n] = np.sqrt(2) * X.imag
                 col += n * n
         return out
+
+
+@dataclass
+class ConstantRelaxationTime:
+    r"""The relaxation-time "disorder" of ``[disorder] model = "constant_tau"``: :math:`L=1/\tau` on every shell.
+
+    ``tau`` in fs, the convention of ``ohmic`` (σ = e²τ∫(−f′)v v). No microscopic scattering: the extrinsic
+    (side-jump, skew) pieces of a quantity that has them are zero, and the intrinsic ones take the relaxation-time
+    forms (spec seed-002 §2.6, :class:`wkin.kinetic.collision.RelaxationTimeOperator`).
+    """
+
+    tau: float
+    model: str = CONSTANT_TAU
+    third_moment: float = 0.0
+    kappa: float = 0.0
+    kappa3: float = 0.0
+
+    def __post_init__(self):
+        if isinstance(self.tau, bool) or not isinstance(self.tau, (int, float)) or not self.tau > 0:
+            raise ConfigError(f"[disorder] tau: expected a relaxation time > 0 in fs, got {self.tau!r}")
+
+    def operator(self, states, model):
+        return RelaxationTimeOperator(states, self.tau * 1e-15)

@@ -9,7 +9,8 @@ this table says how each is read off a band batch (:class:`wkin.bands.BandBatch`
 
 For the velocity, :math:`\hbar v^{nm}=i(\epsilon_n-\epsilon_m)\mathcal A^{nm}` (position-matrix term
 included), so :math:`\mathcal T[\mathbf v]=\mathcal R'` is the off-diagonal Berry connection (m).
-New observables (orbital moment, Berry curvature, torque) are one entry here. ``axial`` and ``time_odd`` say how
+New observables are one entry here: the orbital moment :math:`\mathbf m=\frac e\hbar\tilde{\mathbf m}` (A·m², "H and A"
+form, or the complete one from B, C) of the gyrotropic tensor has no interband map. ``axial`` and ``time_odd`` say how
 an observable transforms, which maps shell states onto their symmetry images (:class:`wkin.kinetic.shells.ShellBuilder`).
 """
 
@@ -20,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..units import HBAR_EVS, VELOCITY_SI
+from ..units import E_CHARGE, HBAR_EVS, VELOCITY_SI
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,14 @@ class BandObservable:
     name: str
     units: str
     diagonal: Callable
-    transition: Callable
+    transition: Callable | None  # None: no interband map (the shells carry no interband vector for it)
     requires: tuple = ()  # model capabilities: "spin"
     axial: bool = False  # a pseudovector (× det S under a rotation S)
     time_odd: bool = True  # odd under time reversal
+
+
+#: m = (e/ħ) m̃ (:attr:`wkin.bands.BandBatch.orbital_moment`, m̃ in eV·Å²) in A·m²
+ORBITAL_MOMENT_SI = E_CHARGE / HBAR_EVS * 1e-20
 
 
 def _off_group(b):
@@ -51,5 +56,8 @@ BAND_OBSERVABLES = {
         BandObservable("velocity", "m/s", lambda b: b.velocity * VELOCITY_SI,
                        lambda b: 1e-10 * b.berry_connection * _off_group(b)),
         BandObservable("spin", "1", lambda b: b.spin, _spin_transition, requires=("spin",), axial=True),
+        BandObservable("orbital_moment", "A*m^2", lambda b: ORBITAL_MOMENT_SI * b.orbital_moment, None, axial=True),
+        BandObservable("orbital_moment_full", "A*m^2", lambda b: ORBITAL_MOMENT_SI * b.orbital_moment_full, None,
+                       requires=("full_orbital",), axial=True),
     )
 }

@@ -74,7 +74,7 @@ class FermiShell:
     @functools.cached_property
     def operator(self) -> CollisionOperator:
         """The collision operator of the shell (built on first use; an MPI reduction, reached by every rank)."""
-        return CollisionOperator(self.states, self.disorder, self.model)
+        return self.disorder.operator(self.states, self.model)
 
     @property
     def mu(self):
@@ -119,7 +119,11 @@ class ShellBuilder:
         for o in self.observables.values():
             if "spin" in o.requires and not model.has_spin:
                 raise ValueError(f"the {o.name} response needs spin matrices: the model has none ([model] spin = true)")
+            if "full_orbital" in o.requires and not model.has_full_orbital:
+                raise ValueError(f"the {o.name} needs the B(R), C(R) matrices: [model] orbital = true")
         self.interband, self.degen_thresh, self.chunk = interband, degen_thresh, chunk
+        #: observables with an interband map: their interband vectors ξ are carried with ``interband``
+        self._mapped = tuple(name for name, o in self.observables.items() if o.transition is not None)
 
     def with_needs(self, observables=None, interband=None):
         """A builder for the same model, disorder and sampler with other needs (e.g. light companion shells)."""
@@ -161,7 +165,7 @@ class ShellBuilder:
         observables = {name: cols[name][keep] for name in self.observables}
         vectors, bands = {}, None
         if self.interband:
-            vectors = {name: cols["xi:" + name][keep] for name in self.observables}
+            vectors = {name: cols["xi:" + name][keep] for name in self._mapped}
             bands = ShellBands(cols["bands:energies"][keep], cols["bands:U"][keep], cols["bands:off"][keep],
                                {name: cols["bands:" + name][keep] for name in self.observables})
         return FermiShell(states, observables, self.disorder, self.model, vectors, bands,
@@ -195,6 +199,7 @@ class ShellBuilder:
                 cols[name][sel] = sign * cols[name][sel] @ R.T
                 if self.interband:
                     cols["bands:" + name][sel] = sign * cols["bands:" + name][sel] @ R.T
+                if self.interband and name in self._mapped:
                     xi = rep.image_vectors(o, k_src[sel], cols["xi:" + name][sel])
                     cols["xi:" + name][sel] = (-sign if antiunitary else 1.0) * np.einsum("ab,nbw->naw", R, xi)
         return cols
@@ -221,6 +226,7 @@ class ShellBuilder:
                 cols[name] = diag[r, n]
                 if self.interband:
                     cols["bands:" + name] = diag
+                if self.interband and name in self._mapped:
                     cols["xi:" + name] = np.einsum("kib,kab->kai", b.U, o.transition(b)[r, :, :, n])
             if self.interband:
                 cols["bands:energies"], cols["bands:U"], cols["bands:off"] = b.energies, b.U, ~b.group[r, n]

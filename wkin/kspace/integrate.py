@@ -48,7 +48,7 @@ from .occupations import Occupations
 
 @dataclass(frozen=True)
 class Observable:
-    """A Brillouin-zone integral: band integrand, occupation kind and the constant that gives its units.
+    r"""A Brillouin-zone integral: band integrand, occupation kind and the constant that gives its units.
 
     ``integrand``: BandBatch → (nk, nb, *shape); ``prefactor`` c (units of the result per band
     quantity in eV/Å units, divided by V_cell when ``per_volume``); ``axis``: (name, values, units)

@@ -129,3 +129,70 @@ class MassiveDirac:
             F = obs.integrand(b)
             out[obs.name] = obs.prefactor * np.einsum("k,kn,kn...->...", weight, f, F)
         return out
+
+
+class WeylNode:
+    r"""One isotropic Weyl node (spec seed-002 §4.2), :math:`H(\mathbf k)=\chi\hbar v\,\mathbf k\cdot\boldsymbol\sigma
+    +E_0`, with exact Fermi-sphere quadrature.
+
+    ``hbar_v`` in eV·Å, ``chirality`` χ = ±1, ``energy`` E₀ (eV) of the node; k Cartesian (1/Å), volume 1 Å³ per
+    "cell" (weights are per Å³). Band 0 is E₀ − ħv|k|, band 1 is E₀ + ħv|k|. The sphere is sampled with
+    ``n_theta`` Gauss–Legendre nodes in cos θ and ``n_phi`` equally spaced angles (exact for the low angular harmonics
+    of the kinetic integrands). Spin :math:`\boldsymbol\sigma`, no position matrix.
+    """
+
+    num_wann = 2
+    has_spin = True
+    has_full_orbital = False
+    atoms = None
+    symmetrization = None
+    exact = True
+    position_source = "none (continuum model: the connection comes from dH/dk)"
+    seedname = None
+    cell_volume = 1.0
+
+    def __init__(self, hbar_v=1.0, chirality=1, energy=0.0, n_theta=16, n_phi=32):
+        if chirality not in (1, -1):
+            raise ValueError(f"chirality: expected +1 or -1, got {chirality!r}")
+        self.hbar_v, self.chi, self.E0 = float(hbar_v), int(chirality), float(energy)
+        self.n_theta, self.n_phi = int(n_theta), int(n_phi)
+        self.centres = np.zeros((2, 3))
+        self.lattice = np.eye(3)
+        self.name = f"continuum Weyl node (chi = {self.chi:+d}, hbar v = {hbar_v} eV Å, E0 = {energy} eV)"
+
+    def fourier_velocity(self, k):
+        """H(k) (nk, 2, 2) in eV and ∂H/∂k (nk, 3, 2, 2) in eV·Å at Cartesian k (1/Å)."""
+        k = np.atleast_2d(np.asarray(k, float))
+        s = self.chi * self.hbar_v
+        H = s * np.einsum("ka,aij->kij", k, PAULI) + self.E0 * np.eye(2)
+        dH = np.broadcast_to(s * PAULI, (len(k), 3, 2, 2)).copy()
+        return H, dH
+
+    def fourier(self, k):
+        """The matrices of :meth:`wkin.model.TightBindingModel.fourier` (A = Ω̄ = 0, S = Pauli)."""
+        H, dH = self.fourier_velocity(k)
+        zero = np.zeros_like(dH)
+        return {"H": H, "dH": dH, "A": zero, "Obar": zero, "S": np.broadcast_to(PAULI, dH.shape).copy()}
+
+    def hamiltonian(self, k):
+        return self.fourier_velocity(k)[0]
+
+    def exact_sampler(self):
+        return self
+
+    def shell(self, mu):
+        r"""The sphere :math:`|\mathbf k|=k_F=|\mu-E_0|/\hbar v`, weights
+        :math:`w=k_F^2\,d\Omega/[(2\pi)^3\hbar v]` (1/(eV·Å³)), Σw = ν(μ) = k_F²/(2π²ħv)."""
+        kF = abs(mu - self.E0) / self.hbar_v
+        if kF == 0:
+            return FermiSurface(mu=float(mu), k=np.zeros((0, 3)), band=np.zeros(0, int), weight=np.zeros(0), dim=3)
+        x, wx = np.polynomial.legendre.leggauss(self.n_theta)
+        phi = 2 * np.pi * (np.arange(self.n_phi) + 0.5) / self.n_phi
+        ct, ph = np.repeat(x, self.n_phi), np.tile(phi, self.n_theta)
+        st = np.sqrt(1 - ct**2)
+        k = kF * np.stack([st * np.cos(ph), st * np.sin(ph), ct], axis=1)
+        w = np.repeat(wx, self.n_phi) * (2 * np.pi / self.n_phi) * kF**2 / ((2 * np.pi) ** 3 * self.hbar_v)
+        return FermiSurface(mu=float(mu), k=k, band=np.full(len(k), 1 if mu > self.E0 else 0), weight=w, dim=3)
+
+    def sea(self, mu):
+        raise NotImplementedError("the Weyl node has no bounded Fermi sea (its lower band extends to -infinity)")

@@ -225,7 +225,7 @@ def rashba_exchange(t=1.0, alpha=0.3, J=0.1, a=1.0, c=1.0):
                              name="rashba_exchange")
 
 
-def weyl_two_node(t=1.0, m=1.0, k0=np.pi / 2, a=1.0):
+def weyl_two_node(t=1.0, m=1.0, k0=np.pi / 2, a=1.0, shift=0.0):
     r"""Minimal time-reversal-broken Weyl semimetal with two nodes (cubic lattice ``a``).
 
     One spin-1/2 site per cell (σ taken as the electron spin, ``S_R`` = Pauli):
@@ -250,6 +250,11 @@ def weyl_two_node(t=1.0, m=1.0, k0=np.pi / 2, a=1.0):
     which for the default :math:`k_0a=\pi/2` equals :math:`2k_0/2\pi`.
     With this sign convention :math:`\sigma_{xy}=+\frac{e^2}{h}\frac{\Delta k_z}{2\pi}`
     for t, m > 0 (checked in the tests).
+
+    ``shift`` (eV) adds :math:`\mathrm{shift}\cdot\sin k_za\,\mathbb 1`, which breaks inversion and moves the
+    nodes to the energies :math:`\pm\mathrm{shift}\,\sin k_0a` (a tilt :math:`\mathrm{shift}\cdot a\cos k_0a`
+    along z, none at the default :math:`k_0a=\pi/2`): two nodes of opposite chirality at different energies, a
+    net gyrotropic tensor.
     """
     h = _Hoppings(2)
     h.add((0, 0, 0), (2 * m - t * np.cos(k0)) * SZ)
@@ -258,6 +263,8 @@ def weyl_two_node(t=1.0, m=1.0, k0=np.pi / 2, a=1.0):
     h.add_cos(2, t * SZ)
     h.add_sin(0, t * SX)
     h.add_sin(1, t * SY)
+    if shift:
+        h.add_sin(2, shift * np.eye(2))
     R, H_R = h.arrays()
     return TightBindingModel(_square(a, a), R, H_R, S_R=_spin_R(R), centres=np.zeros((2, 3)),
                              name="weyl_two_node")
