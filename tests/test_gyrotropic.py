@@ -477,3 +477,132 @@ def test_full_kernel_g_is_the_dual_of_the_nonlocal_conductivity(lattice_shell):
         assert np.abs(lam_abc + np.swapaxes(lam_abc, 0, 1)).max() < 1e-12 * np.abs(lam_abc).max()
         dual = 0.5 * np.einsum("cda,cdb->ab", eps, lam_abc)
         assert np.abs(g[piece][0] - dual).max() < 1e-10 * np.abs(dual).max(), piece
+
+
+# ----------------------------------------------------------------------------- the same fixtures on lattice models
+def _box(model, centre, kF_a, grid=40, factor=1.6):
+    """Tetrahedron shells of ``model`` on a box of half-width factor·k_F around ``centre`` (tests/zoom.py)."""
+    from zoom import Zoom
+    return Zoom(model, centre, factor * kF_a / (2 * np.pi)), (grid,) * 3
+
+
+def test_weyl_fixture_f2_on_the_lattice_two_node_model():
+    """F2 on ``weyl_two_node`` (ħv = t·a, a = 1 Å, Wilson mass m = t) through tetrahedra on a box around each node
+    (k_F a ≤ 0.06, so lattice corrections are below 1e-3): the χ = +1 node at −k0 alone (shift 0), and the quartet
+    as twice the two nodes at ∓b (shift b = 0.05 eV, μ = 0.07 eV: Fermi energies 0.12 and 0.02 eV from the
+    χ = +1 and χ = −1 nodes)."""
+    from wkin.model.lattice import weyl_two_node
+    t = F2_HBAR_V  # eV, with a = 1 Å
+    disorder = DisorderSettings("constant_tau", tau=F2_TAU * 1e15)
+    freqs = HBAR_EVS * np.array([0.0, 1.0, 10.0]) / F2_TAU
+    zoom, grid = _box(weyl_two_node(t=t, m=t), [0, 0, -0.25], 0.02 / t)
+    g = run_kinetic(zoom, ["gyrotropic"], [0.02], disorder, grid=grid, frequencies=freqs)["gyrotropic"]["total"][0]
+    for j, ref in enumerate((-1.24899e-4j, (6.24493 - 6.24493j) * 1e-5, (1.23662 - 0.123662j) * 1e-5)):
+        assert np.abs(g[j] - ref * np.eye(3)).max() < 1e-3 * abs(ref), j
+    model = weyl_two_node(t=t, m=t, shift=0.05)
+    field = np.array([0.0, 0.0, 1e4])
+    parts = []
+    for kz, eF in ((-0.25, 0.12), (0.25, 0.02)):  # each box sized for its own pocket
+        zoom, grid = _box(model, [0, 0, kz], eF / t)
+        parts.append(run_kinetic(zoom, ["gyrotropic", "kme"], [0.07], disorder, grid=grid, frequencies=[0.0],
+                                 electric_field=field))
+    g = 2 * sum(p["gyrotropic"]["total"][0, 0] for p in parts)
+    assert np.abs(g + 1.24899e-3j * np.eye(3)).max() < 1e-3 * 1.24899e-3
+    M = 2 * sum(p["kme"]["mu0_magnetization"][0, 0] for p in parts) / GAUSS
+    assert np.abs(M - 7.84762e-2 * field / 1e4).max() < 1e-3 * 7.84762e-2
+
+
+def _parabolic_shell(grid):
+    """The F1 band (m* = 0.1 m_e, ε_F = 50 meV) as the bottom of a simple-cubic tight-binding band,
+    ε = 2t Σ(1 − cos k_i a) with t = ħ²/(2m*a²), a chosen for k_F a = 0.05; one tetrahedron shell on a box:
+    weights (1/(J m³)) and lattice velocities (m/s)."""
+    from wkin.kinetic.disorder import ConstantRelaxationTime
+    ms, eF = 0.1 * m_e, 0.05
+    kF = np.sqrt(2 * ms * eF * E) / HBAR * 1e-10  # 1/Å
+    a = 0.05 / kF
+    t = HBAR**2 / (2 * ms * (a * 1e-10) ** 2) / E
+    R = np.array([[0, 0, 0], [1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
+    H = np.array([6 * t] + [-t] * 6, complex).reshape(-1, 1, 1)
+    model = TightBindingModel(a * np.eye(3), R, H, name="simple cubic s band")
+    zoom, grid = _box(model, [0, 0, 0], 0.05, grid=grid, factor=1.2)
+    sh = ShellBuilder(zoom, ConstantRelaxationTime(1.0), sampler(zoom, grid)).build(eF)
+    return WEIGHT_SI * sh.weight, sh.observables["velocity"]
+
+
+def _helical_separable(w, v, nu, tau, tau_sk, a_sj, mu_int, vF=None):
+    """The paper's phenomenological kernels on given Fermi-surface states (e = v̂), applied in O(N): w^S = 1/(ντ)
+    makes L = (1 − ⟨·⟩)/τ with ⟨x⟩ = Σ_j w_j x_j/ν; w^A = (e_z + e_z′)(e×e′)_z/(ντ_sk) and
+    δr = a_sj(e_z + e_z′) ẑ×(e − e′) expand into sums of products of one-state factors."""
+    e = v / np.linalg.norm(v, axis=1)[:, None]
+    z = np.array([0.0, 0.0, 1.0])
+    ex, ey, ez = e.T
+    S = lambda f: np.einsum("j,j...->...", w, f)  # noqa: E731 - shell sums
+    r = ez[:, None] * nu * e - np.outer(ez, S(e)) + e * S(ez) - S(ez[:, None] * e)[None, :]
+    vsj = a_sj / (nu * tau) * np.cross(z, r)
+
+    def skew(x):
+        X = x.reshape(len(w), -1)
+        out = (np.outer(ez * ex, S(ey[:, None] * X)) - np.outer(ez * ey, S(ex[:, None] * X))
+               + np.outer(ex, S((ez * ey)[:, None] * X)) - np.outer(ey, S((ez * ex)[:, None] * X)))
+        return (out / (nu * tau_sk)).reshape(x.shape)
+
+    def resolvent(x, om):
+        mean = S(x) / nu
+        return (x - mean) / (1 / tau - 1j * om) + (mean / (-1j * om) if om else 0 * mean)
+
+    return (w, v if vF is None else vF * e, mu_int * z[None, :] * ez[:, None], resolvent, vsj, skew)
+
+
+def test_helical_metal_fixtures_on_a_lattice_band():
+    """F1 (SI) and F1′ (dimensionless) rows with the phenomenological kernels on the Fermi surface of a lattice
+    band near its bottom (k_F a = 0.05): lattice velocities and tetrahedron weights instead of the sphere, the
+    mesh error removed by Richardson extrapolation from two boxes (h² convergence); 1e-3. The separable kernels
+    equal the dense pair kernels of the sphere test on the coarse shell (1e-10)."""
+    tau, tau_sk, a_sj = 600e-15, 30e-12, 1e-10
+    rows = {0.0: (1.87348e-5j, 4.55411e-5j, 2.71477e-6j),
+            1 / tau: ((-9.36740 + 9.36740j) * 1e-6, (-1.13853 - 1.13853j) * 1e-5, -1.35738e-6),
+            10 / tau: ((-1.85493 + 0.185493j) * 1e-6, (4.28757 - 1.32163j) * 1e-8, (-0.532255 - 2.63466j) * 1e-8)}
+    values = {}
+    for n in (32, 64):
+        w, v = _parabolic_shell(n)
+        si = _helical_separable(w, v, w.sum(), tau, tau_sk, a_sj, MU_B)
+        dl = _helical_separable(w / w.sum(), v, 1.0, 1.0, 1.0, 1.0, 1.0, vF=1.0)
+        values[n] = ({om: gyrotropic.gyrotropic_tensors(*si[:4], [om], *si[4:], charge=-E) for om in rows},
+                     {om: gyrotropic.gyrotropic_tensors(*dl[:4], [om], *dl[4:], charge=1.0) for om in F1_PRIME})
+        if n == 32:  # the O(N) kernels are the dense pair kernels (on every 20th state, a quadrature of its own)
+            sub = slice(None, None, 20)
+            dense = _helical_on(w[sub], v[sub], w[sub].sum(), tau, tau_sk, a_sj, MU_B)
+            fast = _helical_separable(w[sub], v[sub], w[sub].sum(), tau, tau_sk, a_sj, MU_B)
+            ref = gyrotropic.gyrotropic_tensors(*dense[:4], [1 / tau], *dense[4:], charge=-E)
+            got = gyrotropic.gyrotropic_tensors(*fast[:4], [1 / tau], *fast[4:], charge=-E)
+            for p in gyrotropic.PIECES:
+                assert np.abs(got[p] - ref[p]).max() < 1e-10 * np.abs(ref[p]).max(), p
+
+    def extrapolated(which, om, piece):
+        a, b = (values[n][which][om][piece][0] for n in (32, 64))
+        return (4 * b - a) / 3
+
+    for om, refs in rows.items():
+        for piece, ref in zip(gyrotropic.PIECES, refs):
+            g = extrapolated(0, om, piece)
+            assert abs(g[0, 0] - ref) < 1e-3 * abs(ref) and abs(g[1, 1] - ref) < 1e-3 * abs(ref), (om, piece)
+    for om, refs in F1_PRIME.items():
+        for piece, ref in zip(gyrotropic.PIECES, refs):
+            assert abs(extrapolated(1, om, piece)[0, 0] - ref) < 1e-3 * abs(ref) + 1e-6, (om, piece)
+
+
+def _helical_on(w, v, nu, tau, tau_sk, a_sj, mu_int):
+    """The phenomenological kernels as dense N×N pair kernels (the reference of :func:`_helical_separable`)."""
+    e = v / np.linalg.norm(v, axis=1)[:, None]
+    z = np.array([0.0, 0.0, 1.0])
+    ez = e[:, 2]
+    wS = np.full((len(w), len(w)), 1 / (nu * tau))
+    L = np.diag(wS @ w) - wS * w[None, :]
+    wA = (ez[:, None] + ez[None, :]) * np.cross(e[:, None, :], e[None, :, :])[..., 2] / (nu * tau_sk)
+    dr = a_sj * (ez[:, None] + ez[None, :])[..., None] * np.cross(z, e[:, None, :] - e[None, :, :])
+    vsj = np.einsum("j,ij,ijc->ic", w, wS, dr)
+
+    def resolvent(x, om):
+        return np.linalg.solve(L - 1j * om * np.eye(len(w)), x)
+
+    return w, v, mu_int * z[None, :] * ez[:, None], resolvent, vsj, lambda x: (wA * w[None, :]) @ x
