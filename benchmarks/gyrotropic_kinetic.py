@@ -9,7 +9,10 @@ shells on the irreducible wedge of D3, ``[symmetry] mode = "irreducible"``):
   mapped by g^int_ab = −(iτ/ħ)(K_ba − δ_ab Tr K), for the meshes of ``--grids``; and the D3 shape of g (xx = yy,
   off-diagonals zero: its forbidden fraction before projection).
 * ``--part frequencies``: ``atom`` disorder with a third cumulant (all three pieces), the time of
-  ``run_kinetic(["gyrotropic"])`` for 1, 10 and 100 frequencies on one mesh; the number of Fermi-surface states.
+  ``run_kinetic(["gyrotropic"])`` for 1, 10 and 100 frequencies (ħω > 0) on one mesh; the number of Fermi-surface
+  states.
+* ``--part scale``: one such run with ``--nfreq`` frequencies on a large mesh, wall time and peak memory per rank
+  (``mpiexec -n 2 python benchmarks/gyrotropic_kinetic.py --part scale --grid 190``: N_FS ≈ 10⁶).
 
 Thread variables are set to ``--threads`` before numpy is imported. Nothing here asserts a time.
 
@@ -17,6 +20,7 @@ Usage::
 
     python benchmarks/gyrotropic_kinetic.py --part convergence --grids 24 36 48 --mu 5.5
     python benchmarks/gyrotropic_kinetic.py --part frequencies --grid 40 --mu 5.5
+    mpiexec -n 2 python benchmarks/gyrotropic_kinetic.py --part scale --grid 190 --nfreq 20
 """
 
 from __future__ import annotations
@@ -86,7 +90,7 @@ def frequencies(args):
           f"(wedge), N_FS = {run_states(model, rep, args.grid, args.mu)}")
     base = None
     for nf in (1, 10, 100):
-        freqs = np.linspace(0.0, 0.01, nf)
+        freqs = np.linspace(0.0005, 0.01, nf)
         t0 = time.perf_counter()
         run_kinetic(model, ["gyrotropic"], [args.mu], disorder, grid=(args.grid,) * 3, representation=rep,
                     frequencies=freqs)
@@ -95,9 +99,33 @@ def frequencies(args):
         print(f"# {nf:4d} frequencies: {dt:8.2f} s  ({dt / base:.2f} x one)")
 
 
+def scale(args):
+    """One run of ``gyrotropic`` with ``--nfreq`` frequencies on the ``--grid`` mesh (N_FS from the grid), wall time
+    and peak memory per rank (run it under ``mpiexec -n 2``)."""
+    import resource
+
+    import numpy as np
+
+    from wkin import parallel
+    from wkin.plan import run_kinetic
+    from wkin.settings import DisorderSettings
+    model, rep = _model()
+    disorder = DisorderSettings("atom", strength=1.0, third_moment=0.5)
+    t0 = time.perf_counter()
+    out = run_kinetic(model, ["gyrotropic"], [args.mu], disorder, grid=(args.grid,) * 3, representation=rep,
+                      frequencies=np.linspace(0.0005, 0.01, args.nfreq))["gyrotropic"]
+    dt = time.perf_counter() - t0
+    peak = parallel.gather_concat(np.array([[resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20]]))
+    n_fs = run_states(model, rep, args.grid, args.mu)  # collective (the grid energies): on every rank
+    if parallel.is_root():
+        print(f"# Te, grid {args.grid}^3 (wedge), N_FS = {n_fs}, {args.nfreq} frequencies, {parallel.size()} rank(s): "
+              f"{dt:.1f} s, peak memory per rank {peak.max():.2f} GB; g_total_zz(first) = {out['total'][0, 0, 2, 2]:.6g}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--part", choices=("convergence", "frequencies"), required=True)
+    p.add_argument("--part", choices=("convergence", "frequencies", "scale"), required=True)
+    p.add_argument("--nfreq", type=int, default=20)
     p.add_argument("--grids", type=int, nargs="+", default=[24, 36, 48])
     p.add_argument("--grid", type=int, default=40)
     p.add_argument("--mu", type=float, default=5.5)
@@ -105,7 +133,7 @@ def main():
     args = p.parse_args()
     limit_threads(args.threads, pin=True)
     print(f"# {cpu_model()}, {args.threads} thread(s)")
-    {"convergence": convergence, "frequencies": frequencies}[args.part](args)
+    {"convergence": convergence, "frequencies": frequencies, "scale": scale}[args.part](args)
 
 
 if __name__ == "__main__":

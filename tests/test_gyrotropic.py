@@ -69,7 +69,8 @@ def helical(nu, vF, tau, tau_sk, a_sj, mu_int):
             return y - one[:, None] * (w @ y) / w.sum()
         return np.linalg.solve(L - 1j * om * np.eye(len(w)), x)
 
-    return w, vF * e, mu_int * z[None, :] * ez[:, None], resolvent, vsj, lambda x: (wA * w[None, :]) @ x
+    return (w, vF * e, mu_int * z[None, :] * ez[:, None], gyrotropic.per_frequency(resolvent), vsj,
+            lambda x: (wA * w[None, :]) @ x)
 
 
 F1_PRIME = {  # ωτ: g^int_xx, g^sk_xx, g^sj_xx (spec §4.4, e = v_F = ν_F = τ = τ_sk = μ_int = a_sj = 1)
@@ -263,7 +264,8 @@ def test_relaxation_time_reduction_of_the_resolvent_forms(lattice_shell, omega_t
     Q = -op.skew_in_scattering(v)  # the skew acceleration
     tau = 1.0 / np.mean(op.rate)
     om = omega_tau / tau
-    g = gyrotropic.gyrotropic_tensors(w, v, m, lambda x, o: x * tau / (1 - 1j * o * tau), [om], vsj,
+    g = gyrotropic.gyrotropic_tensors(w, v, m, gyrotropic.per_frequency(lambda x, o: x * tau / (1 - 1j * o * tau)),
+                                      [om], vsj,
                                       op.skew_in_scattering)
     ref = _kinetic_moment_forms(w, v, m, vsj, Q, tau, om)
     for p in gyrotropic.PIECES:
@@ -271,13 +273,14 @@ def test_relaxation_time_reduction_of_the_resolvent_forms(lattice_shell, omega_t
         assert scale > 0 and np.abs(g[p][0] - ref[p]).max() < 1e-12 * scale, p
         if p != "intrinsic":
             assert abs(np.trace(g[p][0])) < 1e-12 * scale, p
-    full = gyrotropic.gyrotropic_tensors(w, v, m, op.resolve, [om], vsj, op.skew_in_scattering)
+    full = gyrotropic.gyrotropic_tensors(w, v, m, op.resolve_batch, [om], vsj, op.skew_in_scattering)
     for p in ("skew", "side_jump"):
         assert abs(np.trace(full[p][0])) > 1e-6 * np.abs(full[p][0]).max(), p
 
 
 def test_resolvent_equals_a_dense_solve(lattice_shell):
-    """(L − iω)⁻¹ from the D×D factorization equals the dense N×N solve with L_ij = δ_ij/τ_i − K_ij."""
+    """(L − iω)⁻¹ from the D×D factorization equals the dense N×N solve with L_ij = δ_ij/τ_i − K_ij; the batched
+    resolvent equals it frequency by frequency."""
     _, shell = lattice_shell
     op = shell.operator
     K = op.kappa * (op.phi @ op.phi.T) * op.w[None, :]
@@ -287,6 +290,11 @@ def test_resolvent_equals_a_dense_solve(lattice_shell):
     om = 0.3 * np.mean(op.rate)
     ref = np.linalg.solve(L - 1j * om * np.eye(len(L)), x)
     assert np.abs(op.resolve(x, om) - ref).max() < 1e-9 * np.abs(ref).max()
+    omegas = [0.0, om, 3 * om]  # all frequencies at once = one at a time (ω = 0: zero modes projected)
+    batch = op.resolve_batch(np.stack([x] * 3), omegas)
+    for j, o in enumerate(omegas):
+        one = op.resolve(x, o)
+        assert np.abs(batch[j] - one).max() < 1e-12 * np.abs(one).max()
 
 
 # ----------------------------------------------------------------------------- trigonal Te
@@ -417,6 +425,7 @@ def test_run_writes_complex_datasets_a_mechanism_table_and_a_picture(tmp_path):
                   frequency_range=[0.0, 0.004, 0.002], electric_field=[1e4, 0, 0], symmetry={"mode": "verify"})
     text = summary(run)
     assert "dominant mechanism" in text and "|g_sk+g_sj|/|g_int|" in text
+    assert "mu0*M for the [calculate] electric_field" in text  # the magnetization, in T and G
     run.to_hdf5(tmp_path / "g.h5")
     with h5py.File(tmp_path / "g.h5") as f:
         assert np.allclose(f["frequencies"][()], [0.0, 0.002, 0.004])
@@ -456,6 +465,22 @@ def test_optical_rotation_adds_the_interband_noa_part():
     assert np.allclose(via_gamma, gyrotropic.rotatory_power_tensor(gyrotropic.symmetric(g), 0.003), rtol=1e-12)
 
 
+def test_all_frequencies_at_once_equal_the_resolvent_path(lattice_shell):
+    """``separable_tensors`` (every shell sum made once for all frequencies) = the resolvent forms with the batched
+    solves, all three pieces, at several ω ≠ 0."""
+    _, shell = lattice_shell
+    op = shell.operator
+    v, m = shell.observables["velocity"], shell.observables["orbital_moment"]
+    vsj = -op.project_diagonal(shell.interband_vectors["velocity"])
+    omegas = np.array([0.3, 1.0, 2.5]) * np.mean(op.rate)
+    ref = gyrotropic.gyrotropic_tensors(WEIGHT_SI * op.w, v, m, op.resolve_batch, omegas, vsj, op.skew_in_scattering)
+    got = gyrotropic.separable_tensors(op, v, m, omegas, vsj, skew=True, budget=2**16)  # several chunks of states
+    for p in gyrotropic.PIECES:
+        assert np.abs(got[p] - ref[p]).max() < 1e-12 * np.abs(ref[p]).max(), p
+    with pytest.raises(ValueError, match="nonzero"):
+        gyrotropic.separable_tensors(op, v, m, [0.0])
+
+
 def test_full_kernel_g_is_the_dual_of_the_nonlocal_conductivity(lattice_shell):
     """With an anisotropic kernel (Λ not parallel to v, Γ_ac ≠ Γ_ca) g^sj and g^sk equal the dual
     g_ab = ½ε_cda λ_cdb of the spec's nonlocal forms λ_abc = −ie²[⟨Γ_ac, X_b⟩ − ⟨Γ_bc, X_a⟩] (X = v^sj, K^AΛ;
@@ -470,7 +495,7 @@ def test_full_kernel_g_is_the_dual_of_the_nonlocal_conductivity(lattice_shell):
     gam = np.stack([np.stack([op.resolve((v[:, c] * lam[:, a])[:, None], om)[:, 0] for c in range(3)], 1)
                     for a in range(3)], 1)  # Γ[i, a, c]
     assert np.abs(gam - np.swapaxes(gam, 1, 2)).max() > 1e-3 * np.abs(gam).max()  # not symmetric: a real test
-    g = gyrotropic.gyrotropic_tensors(w, v, m, op.resolve, [om], vsj, op.skew_in_scattering)
+    g = gyrotropic.gyrotropic_tensors(w, v, m, op.resolve_batch, [om], vsj, op.skew_in_scattering)
     for piece, X in (("side_jump", vsj), ("skew", op.skew_in_scattering(lam))):
         G = np.einsum("i,iac,ib->acb", w, gam, X)  # ⟨Γ_ac, X_b⟩
         lam_abc = -1j * E**2 * (np.einsum("acb->abc", G) - np.einsum("bca->abc", G))
@@ -550,7 +575,8 @@ def _helical_separable(w, v, nu, tau, tau_sk, a_sj, mu_int, vF=None):
         mean = S(x) / nu
         return (x - mean) / (1 / tau - 1j * om) + (mean / (-1j * om) if om else 0 * mean)
 
-    return (w, v if vF is None else vF * e, mu_int * z[None, :] * ez[:, None], resolvent, vsj, skew)
+    return (w, v if vF is None else vF * e, mu_int * z[None, :] * ez[:, None], gyrotropic.per_frequency(resolvent),
+            vsj, skew)
 
 
 def test_helical_metal_fixtures_on_a_lattice_band():
@@ -605,4 +631,5 @@ def _helical_on(w, v, nu, tau, tau_sk, a_sj, mu_int):
     def resolvent(x, om):
         return np.linalg.solve(L - 1j * om * np.eye(len(w)), x)
 
-    return w, v, mu_int * z[None, :] * ez[:, None], resolvent, vsj, lambda x: (wA * w[None, :]) @ x
+    return (w, v, mu_int * z[None, :] * ez[:, None], gyrotropic.per_frequency(resolvent), vsj,
+            lambda x: (wA * w[None, :]) @ x)

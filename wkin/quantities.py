@@ -358,7 +358,7 @@ _ENTRIES = (
               "fermi_surface_empty": EMPTY_FLAG},
              summary=("susceptibility",), needs=("disorder", "frequencies"), shell=gyrotropic.gyrotropic_on,
              combine=_combine_kme, shell_observables=("velocity", "orbital_moment"), interband=True,
-             constant_tau=True),
+             constant_tau=True, report=gyrotropic.magnetization_table),
 )
 
 #: name → :class:`Quantity`

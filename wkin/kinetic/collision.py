@@ -46,6 +46,15 @@ import scipy.linalg
 import scipy.sparse
 
 from .. import parallel
+from .disorder import Disorder
+
+
+def real_matmul(A, X):
+    """A @ X for a real A and a complex X as one real GEMM on contiguous [Re X, Im X] (numpy would cast A to complex,
+    and the strided X.real, X.imag views miss BLAS)."""
+    q = X.shape[-1]
+    Y = A @ np.concatenate([X.real, X.imag], axis=-1)
+    return Y[..., :q] + 1j * Y[..., q:]
 
 
 @dataclass
@@ -118,20 +127,22 @@ class CollisionOperator:
 
         .. math::
 
-            (K^Ag)_i=\kappa_3\sum_b\mathrm{Im}\langle u_i|\Pi_bP\Pi_b\,M_b[g]|u_i\rangle .
+            (K^Ag)_i=\kappa_3\sum_b\mathrm{Im}\langle u_i|\Pi_bP\Pi_b\,M_b[g]|u_i\rangle
+                =\kappa_3\,\phi_i\cdot\mathrm{feat}\Big[\frac{P_bM_b-M_bP_b}{2i}\Big] ,
 
+        the last form because :math:`\mathrm{Im}\langle u|A|u\rangle=\langle u|(A-A^\dagger)/2i|u\rangle` is the
+        feature product (:meth:`wkin.kinetic.disorder.Disorder.features`) of a Hermitian matrix, and
+        :math:`M_b[g]`, :math:`P_b` are the block matrices of the feature sums :math:`\sum_jw_jg_j\phi_j` and p.
         :math:`w_iK^A_{ij}` is antisymmetric and :math:`\sum_iw_i(K^Ag)_i=0=K^A1` (optical theorem,
-        seed-002 Eq. 35) exactly, because P is built from the same weights. O(N·nw²) per column; 1/s × g.
+        seed-002 Eq. 35) exactly, because P is built from the same weights. O(N·D) per column (two GEMMs); 1/s × g.
         """
         if np.iscomplexobj(g):  # K^A is a real operator
             return self.skew_in_scattering(g.real) + 1j * self.skew_in_scattering(g.imag)
         g2 = g.reshape(len(g), -1)
-        u, out = self.states.c, np.zeros(g2.shape)
-        for b, P, M in zip(self.blocks, self.shell_projectors, self.weighted_projectors(g2)):
-            ub = u[:, b]
-            PM = np.einsum("ab,rbc->rac", P, M)
-            out += np.imag(np.einsum("na,rab,nb->nr", ub.conj(), PM, ub))
-        return (self.kappa3 * out).reshape(g.shape)
+        M = Disorder.block_matrices(self.feature_sums(g2), self.blocks)
+        P = Disorder.block_matrices(self.rate_features, self.blocks)
+        H = [(Pb @ Mb - Mb @ Pb) / 2j for Pb, Mb in zip(P, M)]
+        return (self.kappa3 * self.phi @ Disorder.matrix_features(H)).reshape(g.shape)
 
     def apply(self, g):
         """L g = g/τ − K g."""
@@ -196,10 +207,32 @@ class CollisionOperator:
                 return self.solve(drive.real) + 1j * self.solve(drive.imag)
             return self.solve(drive)
         tau = 1.0 / (self.rate - 1j * omega)
-        wt = self.w * tau
-        rhs = parallel.sum_over_ranks(self.phi.T @ (wt[:, None] * drive))
+        rhs = parallel.sum_over_ranks(real_matmul(self.phi.T, (self.w * tau)[:, None] * drive))
         m = scipy.linalg.lu_solve(self._shifted(omega), rhs)
-        return tau[:, None] * (drive + self.kappa * self.phi @ m)
+        return tau[:, None] * (drive + self.kappa * real_matmul(self.phi, m))
+
+    def resolve_batch(self, drives, omegas):
+        """:meth:`resolve` at every frequency at once: drives (n_ω, N, r), ω (n_ω,) rad/s → (n_ω, N, r) complex.
+
+        The D-space right-hand sides of all frequencies and the back-substitution are one pair of real GEMMs over
+        Φ each (Φ is read twice, not twice per frequency); each frequency's D×D system is factorized once
+        (:meth:`_shifted`). ω = 0 goes through :meth:`resolve` (zero modes projected).
+        """
+        drives = np.asarray(drives)
+        n_w, n, r = drives.shape
+        omegas = np.asarray(omegas, float)
+        out = np.empty((n_w, n, r), complex)
+        for j in np.flatnonzero(omegas == 0):
+            out[j] = self.resolve(drives[j], 0.0)
+        nz = np.flatnonzero(omegas != 0)
+        if len(nz):
+            tau = 1.0 / (self.rate[None, :] - 1j * omegas[nz, None])  # (k, N)
+            x = ((self.w[None, :] * tau)[:, :, None] * drives[nz]).transpose(1, 0, 2).reshape(n, -1)
+            rhs = parallel.sum_over_ranks(real_matmul(self.phi.T, x)).reshape(-1, len(nz), r)
+            m = np.stack([scipy.linalg.lu_solve(self._shifted(omegas[j]), rhs[:, i]) for i, j in enumerate(nz)], 1)
+            back = real_matmul(self.phi, m.reshape(len(rhs), -1)).reshape(n, len(nz), r).transpose(1, 0, 2)
+            out[nz] = tau[:, :, None] * (drives[nz] + self.kappa * back)
+        return out
 
     def project_diagonal(self, xi):
         r"""Diagonal projection of the outer-energy collision superoperator, :math:`[\mathcal P\mathcal K(X)]_i`.
@@ -254,6 +287,10 @@ class RelaxationTimeOperator:
     def resolve(self, drive, omega=0.0):
         r""":math:`r(\omega)` × drive, ω in rad/s."""
         return drive / (1.0 / self.tau - 1j * omega) if omega != 0 else self.tau * drive
+
+    def resolve_batch(self, drives, omegas):
+        """:meth:`resolve` at every frequency: drives (n_ω, N, r) → r(ω_j) drives_j."""
+        return np.asarray(drives) / (1.0 / self.tau - 1j * np.asarray(omegas, float))[:, None, None]
 
     def skew_in_scattering(self, g):
         return np.zeros_like(g)

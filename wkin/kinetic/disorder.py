@@ -55,7 +55,6 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..units import HBAR_EVS
-from .collision import CollisionOperator, RelaxationTimeOperator
 
 MODELS = ("cell", "atom", "orbital")
 #: the relaxation-time model (no microscopic scattering): ``[disorder] model = "constant_tau"``
@@ -103,6 +102,7 @@ class Disorder:
 
     def operator(self, states, model):
         """The shell collision operator (:class:`wkin.kinetic.collision.CollisionOperator`) of these states."""
+        from .collision import CollisionOperator  # noqa: PLC0415 - collision builds on the features defined here
         return CollisionOperator(states, self, model)
 
     def orbital_blocks(self, model):
@@ -124,6 +124,38 @@ class Disorder:
             else:
                 groups.append([j])
         return groups
+
+    @staticmethod
+    def block_matrices(f, blocks):
+        """The Hermitian block matrices (one per block, (r, n_b, n_b)) whose features (:meth:`features`) are the
+        columns of ``f`` (D, r): the inverse of :meth:`matrix_features`."""
+        out, col = [], 0
+        f = np.asarray(f).reshape(len(f), -1)
+        for b in blocks:
+            n = len(b)
+            iu = np.triu_indices(n, 1)
+            m = len(iu[0])
+            Y = np.zeros((f.shape[1], n, n), complex)
+            Y[:, np.arange(n), np.arange(n)] = f[col:col + n].T
+            upper = (f[col + n:col + n + m] + 1j * f[col + n + m:col + n * n]).T / np.sqrt(2)
+            Y[:, iu[0], iu[1]] = upper
+            Y[:, iu[1], iu[0]] = upper.conj()
+            out.append(Y)
+            col += n * n
+        return out
+
+    @staticmethod
+    def matrix_features(Y):
+        r"""Features (D, r) of Hermitian block matrices ``Y`` (a list of (r, n_b, n_b)): with them
+        :math:`\langle c|\Pi_bY_b\Pi_b|c\rangle` summed over the blocks is φ(c)·features (:meth:`features`)."""
+        parts = []
+        for Yb in Y:
+            n = Yb.shape[-1]
+            iu = np.triu_indices(n, 1)
+            upper = Yb[:, iu[0], iu[1]]
+            parts.append(np.concatenate([np.real(np.diagonal(Yb, axis1=1, axis2=2)).T, np.sqrt(2) * upper.real.T,
+                                         np.sqrt(2) * upper.imag.T]))
+        return np.concatenate(parts)
 
     def features(self, c, blocks, chunk=8192):
         r"""Real feature vectors φ (N, D) with φ_i·φ_j = Σ_b |⟨c_i|Π_b|c_j⟩|².
@@ -169,4 +201,5 @@ class ConstantRelaxationTime:
             raise ConfigError(f"[disorder] tau: expected a relaxation time > 0 in fs, got {self.tau!r}")
 
     def operator(self, states, model):
+        from .collision import RelaxationTimeOperator  # noqa: PLC0415 - as Disorder.operator
         return RelaxationTimeOperator(states, self.tau * 1e-15)

@@ -39,8 +39,10 @@ import warnings
 
 import numpy as np
 import scipy.constants
+import scipy.linalg
 
 from .. import parallel
+from ..kinetic.collision import real_matmul
 from ..units import E_CHARGE, G_SPIN, HBAR_EVS, LEVI_CIVITA, MU_B, WEIGHT_SI
 
 #: vacuum permeability (T·m/A)
@@ -56,39 +58,149 @@ def angular_frequencies(photon_energies):
     return np.asarray(photon_energies, float) / HBAR_EVS
 
 
-def _bracket(weight, x, y):
-    """⟨x_a, y_b⟩ = Σ_i w_i x_{i,a} y_{i,b} (bilinear), summed over MPI ranks."""
-    return parallel.sum_over_ranks(np.einsum("i,ia,ib->ab", weight, x, y))
-
-
 def gyrotropic_tensors(weight, velocity, moment, resolvent, omegas, side_jump_velocity=None, skew=None,
-                       charge=-E_CHARGE):
+                       charge=-E_CHARGE, budget=2**28):
     r"""g^int, g^sk, g^sj (n_ω, 3, 3), complex, in S: the resolvent forms of spec seed-002 §2.7 (module docstring).
 
     ``weight`` (N,) Fermi-surface weights in 1/(J·m³); ``velocity`` (N, 3) m/s; ``moment`` (N, 3) A·m²;
-    ``resolvent(x, omega)`` → :math:`(L-i\omega)^{-1}x` for x (N, r), ω in rad/s; ``omegas`` (n_ω,) rad/s;
+    ``resolvent(X, omegas)`` → :math:`(L-i\omega_j)^{-1}X_j` for X (n, N, r) at n frequencies (rad/s), e.g.
+    :meth:`wkin.kinetic.collision.CollisionOperator.resolve_batch` or :func:`per_frequency`; ``omegas`` (n_ω,) rad/s;
     ``side_jump_velocity`` :math:`\mathbf v^{\rm sj}` (N, 3) m/s or None (no side jump); ``skew(x)`` →
-    :math:`K^Ax` (1/s × x) or None (no skew scattering); ``charge``: the signed carrier charge (C).
-    Each piece is a dict entry; the Γ solves (9 right-hand sides) are made only when an extrinsic piece is asked for.
+    :math:`K^Ax` for x (N, r) (1/s × x) or None (no skew scattering); ``charge``: the signed carrier charge (C).
+    Frequencies are treated in batches of about ``budget`` bytes of Γ; the Γ solves (9 right-hand sides) are made
+    only when an extrinsic piece is asked for.
     """
     e = charge
-    n_w = len(omegas)
-    out = {p: np.zeros((n_w, 3, 3), complex) for p in PIECES}
+    omegas = np.asarray(omegas, float)
+    out = {p: np.zeros((len(omegas), 3, 3), complex) for p in PIECES}
     v = np.asarray(velocity, float)
+    n = len(v)
     extrinsic = side_jump_velocity is not None or skew is not None
-    for j, om in enumerate(omegas):
-        lam = resolvent(v.astype(complex), om)
-        mL = _bracket(weight, moment, lam)
-        out["intrinsic"][j] = 1j * e * (mL - np.eye(3) * np.trace(mL))
+    step = max(1, int(budget // max(1, 16 * 12 * n)))
+    wm = (weight[:, None] * moment).T  # (3, N)
+    for start in range(0, len(omegas), step):
+        sel = slice(start, start + step)
+        om = omegas[sel]
+        lam = resolvent(np.broadcast_to(v.astype(complex), (len(om), n, 3)), om)  # Λ[j, i, b]
+        mL = parallel.sum_over_ranks(real_matmul(wm, lam))  # ⟨m_a, Λ_b⟩, (k, 3, 3)
+        out["intrinsic"][sel] = 1j * e * (mL - np.eye(3) * np.trace(mL, axis1=1, axis2=2)[:, None, None])
         if not extrinsic:
             continue
-        gam = resolvent((lam[:, :, None] * v[:, None, :]).reshape(len(v), 9), om).reshape(len(v), 3, 3)  # Γ[i, c, b]
-        for piece, X in (("side_jump", side_jump_velocity), ("skew", None if skew is None else skew(lam))):
-            if X is None:
-                continue
-            G = parallel.sum_over_ranks(np.einsum("i,icb,id->cbd", weight, gam, X))
-            out[piece][j] = -1j * e**2 * np.einsum("acd,cbd->ab", LEVI_CIVITA, G)
+        gam = resolvent((lam[..., :, None] * v[None, :, None, :]).reshape(len(om), n, 9), om)  # Γ[j, i, (c, b)]
+        Xs = {}
+        if side_jump_velocity is not None:
+            Xs["side_jump"] = np.broadcast_to(np.asarray(side_jump_velocity, float), (len(om), n, 3))
+        if skew is not None:  # Y = K^AΛ, all frequencies in one application
+            Xs["skew"] = skew(lam.transpose(1, 0, 2).reshape(n, -1)).reshape(n, len(om), 3).transpose(1, 0, 2)
+        for piece, X in Xs.items():
+            if piece == "side_jump":  # a real X: one real GEMM for all frequencies
+                G = real_matmul((weight[:, None] * X[0]).T, gam)
+            else:
+                G = np.swapaxes(weight[None, :, None] * X, 1, 2) @ gam
+            G = parallel.sum_over_ranks(G).reshape(len(om), 3, 3, 3)  # ⟨Γ_cb, X_d⟩ at [j, d, c, b]
+            out[piece][sel] = -1j * e**2 * np.einsum("acd,jdcb->jab", LEVI_CIVITA, G)
     return out
+
+
+def separable_tensors(op, velocity, moment, omegas, side_jump_velocity=None, skew=False, charge=-E_CHARGE,
+                      budget=2**26):
+    r""":func:`gyrotropic_tensors` for the separable collision operator (:class:`wkin.kinetic.collision.
+    CollisionOperator`) at frequencies ω ≠ 0, with every per-state sum over the shell made once for all frequencies.
+
+    With :math:`\tilde\tau_i=(1/\tau_i-i\omega)^{-1}`, :math:`S_n[f]=\sum_iw_i\tilde\tau_i^nf_i` (one GEMM of the
+    (n_ω × N) matrix of :math:`w\tilde\tau^n` with the one-state products f), :math:`G=\kappa S_1[\phi\phi^T]` and
+    the separable resolvent :math:`RX=\tilde\tau(X+\kappa\Phi(1-G)^{-1}S_1[\phi X])`:
+
+    - :math:`\langle m_a,\Lambda_b\rangle=S_1[m_av_b]+\kappa S_1[m_a\phi]\cdot\mu_b`,
+      :math:`\mu_b=(1-G)^{-1}S_1[\phi v_b]`;
+    - :math:`\langle\Gamma_{cb},X_d\rangle=\langle v_b\Lambda_c,RX_d\rangle` (w L is symmetric)
+      :math:`=\sum_iw_i\tilde\tau_i^2v_b(v_c+\kappa\phi\cdot\mu_c)(X_d+\kappa\phi\cdot\nu_d)`,
+      :math:`\nu_d=(1-G)^{-1}S_1[\phi X_d]`, expanded into :math:`S_2` moments except the last product
+      (one N-length pass per frequency);
+    - skew: :math:`X=K^A\Lambda=\Phi\zeta` with ζ from the feature sums :math:`\Phi^TW\Lambda=S_1[\phi v]+G\mu`
+      (:meth:`~wkin.kinetic.collision.CollisionOperator.skew_in_scattering`), so :math:`RX_d=\tilde\tau\,\Phi y_d`,
+      :math:`y=\zeta+\kappa(1-G)^{-1}(G/\kappa)\zeta`.
+
+    Exact (the same numbers as the per-frequency solves); the D×D system of each frequency is factorized once.
+    ``skew``: include the skew piece (the operator's third cumulant). Returns the pieces (n_ω, 3, 3) in S.
+    """
+    from ..kinetic.disorder import Disorder  # noqa: PLC0415 - the feature map of the collision operator
+
+    e, kappa = charge, op.kappa
+    phi, w, rate = op.phi, op.w, op.rate
+    n, D = phi.shape
+    om = np.asarray(omegas, float)
+    if np.any(om == 0):
+        raise ValueError("separable_tensors: frequencies must be nonzero (ω = 0 needs the zero-mode projection)")
+    v, mv = np.asarray(velocity, float), np.asarray(moment, float)
+    sj = side_jump_velocity is not None
+    vsj = np.asarray(side_jump_velocity, float) if sj else np.zeros((n, 3))
+    # the one-state products of the S_1 and S_2 moments, in chunks of states
+    cols1 = {"mv": 9, "mphi": 3 * D, "phiv": 3 * D, "phiphi": D * D, "phivsj": 3 * D}
+    cols2 = {"vvX": 27, "vvphi": 9 * D, "vXphi": 9 * D}
+    S = {k: np.zeros((len(om), c), complex) for k, c in {**cols1, **cols2}.items()}
+    chunk = max(16, int(budget // (8 * (sum(cols1.values()) + sum(cols2.values())))))
+    for start in range(0, n, chunk):
+        sl = slice(start, start + chunk)
+        ph, vv, mm, xx = phi[sl], v[sl], mv[sl], vsj[sl]
+        t1 = w[sl][None, :] / (rate[sl][None, :] - 1j * om[:, None])  # w τ̃, (n_ω, n_c)
+        t2 = t1 / (rate[sl][None, :] - 1j * om[:, None])  # w τ̃²
+        k = len(ph)
+        f1 = {"mv": (mm[:, :, None] * vv[:, None, :]).reshape(k, -1),
+              "mphi": (mm[:, :, None] * ph[:, None, :]).reshape(k, -1),
+              "phiv": (ph[:, :, None] * vv[:, None, :]).reshape(k, -1),
+              "phiphi": (ph[:, :, None] * ph[:, None, :]).reshape(k, -1),
+              "phivsj": (ph[:, :, None] * xx[:, None, :]).reshape(k, -1)}
+        vv2 = vv[:, :, None] * vv[:, None, :]  # v_b v_c
+        f2 = {"vvX": (vv2[..., None] * xx[:, None, None, :]).reshape(k, -1),
+              "vvphi": (vv2[..., None] * ph[:, None, None, :]).reshape(k, -1),
+              "vXphi": ((vv[:, :, None] * xx[:, None, :])[..., None] * ph[:, None, None, :]).reshape(k, -1)}
+        for fs, t in ((f1, t1), (f2, t2)):
+            for key, f in fs.items():
+                S[key] += real_matmul(f.T, t.T).T
+    S = {key: parallel.sum_over_ranks(x) for key, x in S.items()}
+    P = Disorder.block_matrices(op.rate_features, op.blocks)
+    out = {p: np.zeros((len(om), 3, 3), complex) for p in PIECES}
+    for j, omega in enumerate(om):
+        G = kappa * S["phiphi"][j].reshape(D, D)
+        lu = scipy.linalg.lu_factor(np.eye(D) - G)
+        mu = scipy.linalg.lu_solve(lu, S["phiv"][j].reshape(D, 3))  # (D, b)
+        mL = S["mv"][j].reshape(3, 3) + kappa * S["mphi"][j].reshape(3, D) @ mu
+        out["intrinsic"][j] = 1j * e * WEIGHT_SI * (mL - np.eye(3) * np.trace(mL))
+        if not (sj or skew):
+            continue
+        t2 = w / (rate - 1j * omega) ** 2
+        tv = t2[:, None] * v
+        phi_mu = real_matmul(phi, mu)  # φ·μ_c per state, (N, c)
+        vvphi = S["vvphi"][j].reshape(3, 3, D)  # [b, c, :]
+        pieces = []
+        if sj:
+            nu = scipy.linalg.lu_solve(lu, S["phivsj"][j].reshape(D, 3))
+            last = parallel.sum_over_ranks((tv[:, :, None] * phi_mu[:, None, :]).reshape(n, 9).T @ real_matmul(phi, nu))
+            B = (S["vvX"][j].reshape(3, 3, 3) + kappa * vvphi @ nu
+                 + kappa * np.einsum("bdk,kc->bcd", S["vXphi"][j].reshape(3, 3, D), mu)
+                 + kappa**2 * last.reshape(3, 3, 3))  # [b, c, d]
+            pieces.append(("side_jump", B))
+        if skew:
+            F = S["phiv"][j].reshape(D, 3) + G @ mu  # feature sums Φ^T W Λ_d
+
+            def commutator(f):  # the real-linear map of K^A on real feature sums
+                M = Disorder.block_matrices(f, op.blocks)
+                return Disorder.matrix_features([(Pb @ Mb - Mb @ Pb) / 2j for Pb, Mb in zip(P, M)])
+
+            zeta = op.kappa3 * (commutator(F.real) + 1j * commutator(F.imag))
+            y = zeta + scipy.linalg.lu_solve(lu, G @ zeta)
+            last = parallel.sum_over_ranks((tv[:, :, None] * phi_mu[:, None, :]).reshape(n, 9).T @ real_matmul(phi, y))
+            B = vvphi @ y + kappa * last.reshape(3, 3, 3)
+            pieces.append(("skew", B))
+        for piece, B in pieces:
+            out[piece][j] = -1j * e**2 * WEIGHT_SI * np.einsum("acd,bcd->ab", LEVI_CIVITA, B)
+    return out
+
+
+def per_frequency(resolve):
+    """A batched resolvent (:func:`gyrotropic_tensors`) from a one-frequency one, ``resolve(x, omega)``."""
+    return lambda X, omegas: np.stack([resolve(x, om) for x, om in zip(X, omegas)])
 
 
 def gyrotropic_on(shell, ctx):
@@ -109,10 +221,24 @@ def gyrotropic_on(shell, ctx):
             vsj = -op.project_diagonal(shell.interband_vectors["velocity"])
         skew = op.skew_in_scattering if op.kappa3 else None
         omegas = angular_frequencies(ctx.frequencies)
-        pieces = gyrotropic_tensors(w, v, shell.observables[name], op.resolve, omegas, vsj, skew)
+        # the separable operator's sums for every nonzero frequency at once (separable_tensors); ω = 0 (zero modes)
+        # and the relaxation-time operator through the resolvent
+        fast = np.flatnonzero(omegas != 0) if op.kappa else np.zeros(0, int)
+        rest = np.setdiff1d(np.arange(len(omegas)), fast)
+
+        def tensors(moment, vsj, skew):
+            out = {p: np.zeros((len(omegas), 3, 3), complex) for p in PIECES}
+            for idx, got in ((fast, lambda: separable_tensors(op, v, moment, omegas[fast], vsj, skew is not None)),
+                             (rest, lambda: gyrotropic_tensors(w, v, moment, op.resolve_batch, omegas[rest], vsj,
+                                                               skew))):
+                if len(idx):
+                    for p, x in got().items():
+                        out[p][idx] = x
+            return out
+
+        pieces = tensors(shell.observables[name], vsj, skew)
         if ctx.spin_moment:
-            spin = SPIN_MOMENT_SI * shell.observables["spin"]
-            pieces["intrinsic_spin"] = gyrotropic_tensors(w, v, spin, op.resolve, omegas)["intrinsic"]
+            pieces["intrinsic_spin"] = tensors(SPIN_MOMENT_SI * shell.observables["spin"], None, None)["intrinsic"]
         pieces["minimum_splitting"] = np.array(minimum_splitting(shell))
         return pieces
     return shell.memo("gyrotropic_pieces", compute)
@@ -243,4 +369,21 @@ def mechanism_table(datasets, mu, rows):
             which = "extrinsic" if ratio[0] > 1 else "intrinsic"
             out.append(f"#  no crossover at mu = {mu[i]:.4f} eV for hbar*omega in [{f[0]:g}, {f[-1]:g}] eV "
                        f"({which} throughout)")
+    return out
+
+
+def magnetization_table(datasets, mu, rows):
+    """Lines for ``wkin run`` with ``[calculate] electric_field``: μ₀M (T, and |μ₀M| in G) at the lowest and highest ħω
+    of the Fermi energies ``rows``."""
+    if "mu0_magnetization" not in datasets:
+        return []
+    M, f = np.asarray(datasets["mu0_magnetization"]), np.asarray(datasets["frequency"])
+    out = ["# kme: mu0*M for the [calculate] electric_field (complex amplitude, T; |mu0*M| also in G)",
+           "#  mu(eV) hbar*omega(eV)" + "".join(f"{'Re ' + c + ' (T)':>14s}{'Im ' + c + ' (T)':>14s}" for c in "xyz")
+           + "      |mu0*M| (G)"]
+    for i in rows:
+        for j in sorted({0, len(f) - 1}):
+            vec = M[i, j]
+            out.append(f"{mu[i]:9.4f} {f[j]:14.6g}" + "".join(f"{x.real:14.5g}{x.imag:14.5g}" for x in vec)
+                       + f"{np.linalg.norm(vec) * 1e4:17.5g}")
     return out
