@@ -50,27 +50,9 @@ def _sphere(n_theta=24, n_phi=48):
 
 
 def helical(nu, vF, tau, tau_sk, a_sj, mu_int):
-    """The paper's Sec. II A model on a sphere quadrature: (w, v, m, resolvent, v^sj, K^A) with dense pair kernels."""
+    """The paper's Sec. II A model on a sphere quadrature (24 × 48): :func:`_helical_on` with w = ν dΩ/4π, v = v_F ê."""
     e, dOmega = _sphere()
-    w = nu * dOmega
-    z = np.array([0.0, 0.0, 1.0])
-    ez = e[:, 2]
-    wS = np.full((len(w), len(w)), 1 / (nu * tau))
-    L = np.diag(wS @ w) - wS * w[None, :]
-    wA = (ez[:, None] + ez[None, :]) * np.cross(e[:, None, :], e[None, :, :])[..., 2] / (nu * tau_sk)
-    dr = a_sj * (ez[:, None] + ez[None, :])[..., None] * np.cross(z, e[:, None, :] - e[None, :, :])
-    vsj = np.einsum("j,ij,ijc->ic", w, wS, dr)
-    one = np.ones(len(w))
-
-    def resolvent(x, om):
-        if om == 0:  # project the zero mode (the constant) out of drive and solution
-            x = x - one[:, None] * (w @ x) / w.sum()
-            y = np.linalg.solve(L + np.outer(one, w) / (w.sum() * tau), x)
-            return y - one[:, None] * (w @ y) / w.sum()
-        return np.linalg.solve(L - 1j * om * np.eye(len(w)), x)
-
-    return (w, vF * e, mu_int * z[None, :] * ez[:, None], gyrotropic.per_frequency(resolvent), vsj,
-            lambda x: (wA * w[None, :]) @ x)
+    return _helical_on(nu * dOmega, vF * e, nu, tau, tau_sk, a_sj, mu_int)
 
 
 F1_PRIME = {  # ωτ: g^int_xx, g^sk_xx, g^sj_xx (spec §4.4, e = v_F = ν_F = τ = τ_sk = μ_int = a_sj = 1)
@@ -361,20 +343,12 @@ def test_allowed_forms_of_g_in_the_32_point_groups():
     """g is an axial rank-2 tensor (spec §5.1): 21 noncentrosymmetric groups, 18 gyrotropic (all but -6, -6m2, -43m),
     15 with natural optical activity (a symmetric part; not 3m, 4mm, 6mm), 11 with a trace (the chiral groups), and
     4 with optical activity but no trace (m, mm2, -4, -42m); D3 (Te) gives xx = yy, zz."""
-    import spglib
-    from test_symmetry import _conventional_lattice, _first_hall
+    from test_symmetry import point_groups
 
-    from wkin.symmetry import groups as G
     from wkin.symmetry import tensors as T
-    seen, classes = set(), {"gyrotropic": set(), "noa": set(), "trace": set(), "centro": set()}
-    for number in range(1, 231):
-        hall = _first_hall(number)
-        pg = spglib.get_spacegroup_type(hall).pointgroup_international
-        if pg in seen:
-            continue
-        seen.add(pg)
-        R = G.to_cartesian(G.unique_rotations(spglib.get_symmetry_from_database(hall)["rotations"]),
-                           _conventional_lattice(number))
+    classes = {"gyrotropic": set(), "noa": set(), "trace": set(), "centro": set()}
+    seen = point_groups()
+    for pg, (R, _) in seen.items():
         basis = T.allowed_components(list(R), "axial2").basis
         if any(np.allclose(r, -np.eye(3)) for r in R):
             classes["centro"].add(pg)
@@ -618,7 +592,9 @@ def test_helical_metal_fixtures_on_a_lattice_band():
 
 
 def _helical_on(w, v, nu, tau, tau_sk, a_sj, mu_int):
-    """The phenomenological kernels as dense N×N pair kernels (the reference of :func:`_helical_separable`)."""
+    """The paper's phenomenological model on given Fermi-surface states (e = v̂; weights w summing to ν): w^S = 1/(ντ),
+    w^A (11), δr (17), m^int (21) as dense N×N pair kernels; (w, v, m, batched resolvent, v^sj, K^A). At ω = 0 the
+    zero mode (the constant) is projected out of drive and solution."""
     e = v / np.linalg.norm(v, axis=1)[:, None]
     z = np.array([0.0, 0.0, 1.0])
     ez = e[:, 2]
@@ -627,8 +603,13 @@ def _helical_on(w, v, nu, tau, tau_sk, a_sj, mu_int):
     wA = (ez[:, None] + ez[None, :]) * np.cross(e[:, None, :], e[None, :, :])[..., 2] / (nu * tau_sk)
     dr = a_sj * (ez[:, None] + ez[None, :])[..., None] * np.cross(z, e[:, None, :] - e[None, :, :])
     vsj = np.einsum("j,ij,ijc->ic", w, wS, dr)
+    one = np.ones(len(w))
 
     def resolvent(x, om):
+        if om == 0:
+            x = x - one[:, None] * (w @ x) / w.sum()
+            y = np.linalg.solve(L + np.outer(one, w) / (w.sum() * tau), x)
+            return y - one[:, None] * (w @ y) / w.sum()
         return np.linalg.solve(L - 1j * om * np.eye(len(w)), x)
 
     return (w, v, mu_int * z[None, :] * ez[:, None], gyrotropic.per_frequency(resolvent), vsj,

@@ -283,16 +283,24 @@ def _index2_subgroups(G):
     return out
 
 
-def test_58_black_white_point_groups():
-    seen_pg, pairs, names = set(), set(), set()
+def point_groups():
+    """The 32 crystallographic point groups, from the first space group of each: {symbol: (Cartesian rotations,
+    the conventional lattice they were made in)}."""
+    out = {}
     for number in range(1, 231):
         hall = _first_hall(number)
         pg = spglib.get_spacegroup_type(hall).pointgroup_international
-        if pg in seen_pg:
-            continue
-        seen_pg.add(pg)
-        L = _conventional_lattice(number)
-        G = S.to_cartesian(S.unique_rotations(spglib.get_symmetry_from_database(hall)["rotations"]), L)
+        if pg not in out:
+            L = _conventional_lattice(number)
+            out[pg] = (S.to_cartesian(S.unique_rotations(spglib.get_symmetry_from_database(hall)["rotations"]), L), L)
+    return out
+
+
+def test_58_black_white_point_groups():
+    pairs, names = set(), set()
+    groups = point_groups()
+    seen_pg = set(groups)
+    for pg, (G, L) in groups.items():
         for primed in _index2_subgroups(G):
             name = S.point_group_symbol(list(zip(G, primed)), L)
             assert "'" in name and name.replace("'", "") in (pg, "-4m2", "-62m")
