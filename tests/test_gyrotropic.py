@@ -614,3 +614,28 @@ def _helical_on(w, v, nu, tau, tau_sk, a_sj, mu_int):
 
     return (w, v, mu_int * z[None, :] * ez[:, None], gyrotropic.per_frequency(resolvent), vsj,
             lambda x: (wA * w[None, :]) @ x)
+
+
+def test_complete_orbital_moment_is_used_when_the_model_has_it():
+    """A model with B(R), C(R): the shells carry ``orbital_moment_full`` and g^int(ω = 0, constant τ) is
+    −(iτ/ħ)(Kᵀ − 1 Tr K) with K from the complete moment at the shell points (not the "H and A" one, which differs
+    here); the group attribute says which moment was used."""
+    from test_orbital_moment_full import _complete_basis_matrices
+
+    from wkin import compute
+    base = random_model(seed=5, nw=4, A_scale=0.15)
+    R, H, A, B, C = _complete_basis_matrices(base)
+    model = TightBindingModel(base.lattice, R, H, A_R=A, B_R=B, C_R=C, name="complete-basis")
+    mu, tau_fs, grid = 0.2, 10.0, (6, 6, 6)
+    run = compute(model, ["gyrotropic"], fermi=[mu], mesh={"grid": list(grid), "shift": [0.5] * 3},
+                  disorder={"model": "constant_tau", "tau": tau_fs}, frequencies=[0.0])
+    assert run["gyrotropic"].attributes["orbital_moment"].startswith("complete")
+    g = run["gyrotropic"]["intrinsic"][0, 0]
+    fs = sampler(model, grid, (0.5, 0.5, 0.5)).shell(mu)
+    b = solve(model, fs.k)
+    r = np.arange(len(fs.k))
+    v = b.velocity[r, fs.band]
+    for moment, same in ((b.orbital_moment_full, True), (b.orbital_moment, False)):
+        K = GME_ORB_PREFACTOR * np.einsum("i,ia,ib->ab", fs.weight, v, moment[r, fs.band])
+        ref = -1j * tau_fs * 1e-15 / HBAR_EVS * (K.T - np.eye(3) * np.trace(K))
+        assert (np.abs(g - ref).max() < 1e-10 * np.abs(ref).max()) == same
