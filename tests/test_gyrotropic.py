@@ -639,3 +639,20 @@ def test_complete_orbital_moment_is_used_when_the_model_has_it():
         K = GME_ORB_PREFACTOR * np.einsum("i,ia,ib->ab", fs.weight, v, moment[r, fs.band])
         ref = -1j * tau_fs * 1e-15 / HBAR_EVS * (K.T - np.eye(3) * np.trace(K))
         assert (np.abs(g - ref).max() < 1e-10 * np.abs(ref).max()) == same
+
+
+def test_the_te_example_configuration_is_valid():
+    """examples/materials/Te/kinetic_moments.toml parses and plans the three quantities on the irreducible wedge."""
+    from pathlib import Path
+
+    from wkin.api import model_from_settings
+    from wkin.config import load
+    from wkin.plan import make_plan
+    from wkin.model.symmetrize import symmetrized_model
+    path = Path(__file__).resolve().parents[1] / "examples" / "materials" / "Te" / "kinetic_moments.toml"
+    cfg = load(path)
+    assert [q for q in cfg.calculate.quantities] == ["gyrotropic", "optical_rotation", "kme"]
+    assert len(cfg.calculate.frequencies) == 11 and cfg.disorder.model == "atom"
+    model = model_from_settings(cfg.model)
+    plan = make_plan(cfg, symmetrized_model(model, model.seedname))
+    assert plan.representation is not None and "orbital_moment" in plan.shell_observables

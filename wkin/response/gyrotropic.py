@@ -384,6 +384,6 @@ def magnetization_table(datasets, mu, rows):
     for i in rows:
         for j in sorted({0, len(f) - 1}):
             vec = M[i, j]
-            out.append(f"{mu[i]:9.4f} {f[j]:14.6g}" + "".join(f"{x.real:14.5g}{x.imag:14.5g}" for x in vec)
+            out.append(f"{mu[i]:9.4f} {f[j]:14.6g}" + "".join(f"{x.real + 0.0:14.5g}{x.imag + 0.0:14.5g}" for x in vec)
                        + f"{np.linalg.norm(vec) * 1e4:17.5g}")
     return out
