@@ -17,6 +17,7 @@ with :mod:`wkin.symmetry` (groups, tensor forms, irreducible grids) a leaf besid
 
 __version__ = "0.1.0"
 
+from . import threads  # noqa: E402, F401 - before numpy: one share of the cores per MPI rank
 from .api import compute, load_model  # noqa: E402
 from .model import TightBindingModel  # noqa: E402
 

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.blas
 import scipy.sparse
 
 from .. import parallel
@@ -55,6 +56,13 @@ def real_matmul(A, X):
     q = X.shape[-1]
     Y = A @ np.concatenate([X.real, X.imag], axis=-1)
     return Y[..., :q] + 1j * Y[..., q:]
+
+
+def gram(a):
+    """aᵀa for a real (N, D) array as one symmetric rank-N update (BLAS dsyrk on the Fortran-ordered aᵀ: half the
+    flops of a GEMM and no copy); the full symmetric matrix."""
+    c = scipy.linalg.blas.dsyrk(1.0, np.asarray(a, float).T, trans=0)
+    return np.triu(c) + np.triu(c, 1).T
 
 
 @dataclass
@@ -98,17 +106,14 @@ class CollisionOperator:
 
     @functools.cached_property
     def shell_projectors(self):
-        """Shell matrices Π_b P Π_b, P = Σ_j w_j |u_j⟩⟨u_j| (1/(eV·Å³)), per block; built on first use
-        (the Drude solve does not need them; an MPI reduction, so every rank reaches it together)."""
-        u = self.states.c
-        return [parallel.sum_over_ranks((u[:, b] * self.w[:, None]).T @ u[:, b].conj()) for b in self.blocks]
+        """Shell matrices Π_b P Π_b, P = Σ_j w_j |u_j⟩⟨u_j| (1/(eV·Å³)), per block: the block matrices of the
+        feature sum p (:meth:`wkin.kinetic.disorder.Disorder.block_matrices`), no pass over the states."""
+        return [Y[0] for Y in Disorder.block_matrices(self.rate_features, self.blocks)]
 
     def weighted_projectors(self, g):
-        r"""Per block, :math:`\sum_jw_jg_{j,r}\Pi_b|u_j\rangle\langle u_j|\Pi_b` for g (N, r): (r, n_b, n_b) each."""
-        u, wg = self.states.c, self.w[:, None] * g
-        return [parallel.sum_over_ranks(np.stack([(u[:, b] * wg[:, r, None]).T @ u[:, b].conj()
-                                                  for r in range(g.shape[1])]))
-                for b in self.blocks]
+        r"""Per block, :math:`\sum_jw_jg_{j,r}\Pi_b|u_j\rangle\langle u_j|\Pi_b` for g (N, r): (r, n_b, n_b) each, the
+        block matrices of the feature sums :meth:`feature_sums` (one GEMM over the states)."""
+        return Disorder.block_matrices(self.feature_sums(g), self.blocks)
 
     def feature_sums(self, g):
         r""":math:`\sum_jw_jg_{j,r}\phi_j` (D, r) for g (N, r); with g = 1 the vector p of the out-scattering rates
@@ -154,7 +159,7 @@ class CollisionOperator:
         """The D×D system of :meth:`solve`: A = 1 − G, G = κΦᵀWτΦ (O(N·D²), built once per shell), and the
         per-state zero modes z (N, n0) from the null vectors of A."""
         tau = 1.0 / self.rate
-        G = self.kappa * parallel.sum_over_ranks(self.phi.T @ ((self.w * tau)[:, None] * self.phi))
+        G = self.kappa * parallel.sum_over_ranks(gram(np.sqrt(self.w * tau)[:, None] * self.phi))
         A = np.eye(len(G)) - G
         u, s, vh = scipy.linalg.svd(A)
         null = vh[s < 1e-9 * max(s[0], 1.0)].conj().T  # (D, n0)

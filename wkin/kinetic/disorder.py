@@ -157,27 +157,31 @@ class Disorder:
                                          np.sqrt(2) * upper.imag.T]))
         return np.concatenate(parts)
 
-    def features(self, c, blocks, chunk=8192):
+    def features(self, c, blocks, chunk=4096):
         r"""Real feature vectors φ (N, D) with φ_i·φ_j = Σ_b |⟨c_i|Π_b|c_j⟩|².
 
         ``c``: (N, nw) eigenvector components. For each block, the Hermitian
         matrix :math:`X=\Pi_b cc^\dagger\Pi_b` is written as its diagonal and
         :math:`\sqrt2\,\mathrm{Re},\sqrt2\,\mathrm{Im}` of the upper triangle, so
-        that :math:`\mathrm{Tr}XY=\phi_X\cdot\phi_Y`.
+        that :math:`\mathrm{Tr}XY=\phi_X\cdot\phi_Y`; with c = r + i s,
+        :math:`\mathrm{Re}X_{ab}=r_ar_b+s_as_b`, :math:`\mathrm{Im}X_{ab}=s_ar_b-r_as_b` (real arithmetic, in
+        cache-sized chunks of states).
         """
         out = np.empty((len(c), sum(len(b) ** 2 for b in blocks)))
-        for start in range(0, len(c), chunk):
-            rows = slice(start, start + chunk)
-            col = 0
-            for b in blocks:
-                cb = c[rows][:, b]
-                iu = np.triu_indices(len(b), 1)
-                X = cb[:, iu[0]] * cb[:, iu[1]].conj()  # upper triangle of c c†
-                n = len(b)
-                out[rows, col:col + n] = np.abs(cb) ** 2
-                out[rows, col + n:col + n + len(iu[0])] = np.sqrt(2) * X.real
-                out[rows, col + n + len(iu[0]):col + n * n] = np.sqrt(2) * X.imag
-                col += n * n
+        col = 0
+        for b in blocks:
+            n = len(b)
+            iu = np.triu_indices(n, 1)
+            m = len(iu[0])
+            re, im = np.ascontiguousarray(c[:, b].real), np.ascontiguousarray(c[:, b].imag)
+            for start in range(0, len(c), chunk):
+                rows = slice(start, start + chunk)
+                r, s = re[rows], im[rows]
+                ra, rb, sa, sb = r[:, iu[0]], r[:, iu[1]], s[:, iu[0]], s[:, iu[1]]
+                out[rows, col:col + n] = r * r + s * s
+                out[rows, col + n:col + n + m] = np.sqrt(2) * (ra * rb + sa * sb)
+                out[rows, col + n + m:col + n * n] = np.sqrt(2) * (sa * rb - ra * sb)
+            col += n * n
         return out
 
 

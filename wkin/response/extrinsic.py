@@ -227,7 +227,7 @@ def _energy_shells(builder, state_energies, step, drives, mu=None):
     return shells
 
 
-def _source_sum(kappa, blocks, disorder, shells, E_t, u_t, xi_t, A_t, W_t):
+def _source_sum(kappa, blocks, shells, E_t, u_t, xi_t, A_t, W_t):
     r"""Σ_t W_t κ Re[Λ^A_a(t)⟨ξ_t|P(E_t)|u_t⟩ − ⟨u_t|M^A_a(E_t)|ξ_t⟩] per observable, (3 comp, 3 field).
 
     States t sit on their own shells E_t (shell matrices interpolated linearly in energy); their mean
@@ -236,10 +236,10 @@ def _source_sum(kappa, blocks, disorder, shells, E_t, u_t, xi_t, A_t, W_t):
 
     Every shell quantity enters linearly (⟨ξ|P|u⟩, ⟨u|M^A|ξ⟩, φ·p, φ·m^A), so the interpolation is applied to
     these per-state numbers, contracted with the two bracketing shells' matrices, instead of to per-state
-    copies of the matrices (which cost 16·n·(4·n_w²) bytes per chunk of states).
+    copies of the matrices (which cost 16·n·(4·n_w²) bytes per chunk of states). φ·p = Σ_b⟨u|Π_bPΠ_b|u⟩ and
+    φ·m^A = Σ_b⟨u|Π_bM^AΠ_b|u⟩ come from the same products as the sources (no feature vectors of the states).
     """
     n = len(E_t)
-    phi = disorder.features(u_t, blocks)
     rate = np.zeros(n)  # φ·p(E_t); × κ below
     point = np.zeros((n, 3))  # Σ_b Re⟨ξ_f|Π_bPΠ_b|u⟩, per field f
     phim = {name: np.zeros((n, 3)) for name in A_t}  # φ·m^A_c(E_t)
@@ -250,15 +250,16 @@ def _source_sum(kappa, blocks, disorder, shells, E_t, u_t, xi_t, A_t, W_t):
             if not len(sel):
                 continue
             s, c = shells[j], weight[sel]
-            rate[sel] += c * (phi[sel] @ s.p)
-            for name in A_t:
-                phim[name][sel] += c[:, None] * (phi[sel] @ s.m[name].T)
             for bi, b in enumerate(blocks):
                 ub, xb = u_t[sel][:, b], xi_t[sel][:, :, b]
-                point[sel] += c[:, None] * np.real(np.einsum("nfa,na->nf", xb.conj(), ub @ s.P[bi].T))
-                for name in A_t:
-                    uM = np.einsum("na,cab->ncb", ub.conj(), s.M[name][bi])
-                    wide[name][sel] += c[:, None, None] * np.real(np.einsum("ncb,nfb->nfc", uM, xb))
+                nb = len(b)
+                Pu = ub @ s.P[bi].T  # P|u⟩
+                rate[sel] += c * np.real(np.sum(ub.conj() * Pu, axis=1))
+                point[sel] += c[:, None] * np.real(xb.conj() @ Pu[:, :, None])[..., 0]
+                for name in A_t:  # ⟨u|M_c (n, c, b) as one GEMM, then ⟨u|M_c|u⟩ and ⟨u|M_c|ξ_f⟩ (n, f, c)
+                    uM = (ub.conj() @ s.M[name][bi].transpose(1, 0, 2).reshape(nb, -1)).reshape(len(ub), -1, nb)
+                    phim[name][sel] += c[:, None] * np.real(np.sum(uM * ub[:, None, :], axis=2))
+                    wide[name][sel] += c[:, None, None] * np.real(xb @ uM.transpose(0, 2, 1))
     rate *= kappa
     ok = rate > 0
     out = {}
@@ -348,7 +349,7 @@ def skew_scattering(shell, builder, drives, companion_step=COMPANION_STEP, chunk
         if len(kk) == 0 or not shells:
             continue
         xi = np.conj(S[kk, :, aa])[:, :, None] * uf[kk][:, None, :]  # S^{fa}|u^f⟩
-        src = _source_sum(kappa, blocks, builder.disorder, shells, E[kk, aa], U[kk, :, aa], xi,
+        src = _source_sum(kappa, blocks, shells, E[kk, aa], U[kk, :, aa], xi,
                           {name: obs[name][kk, aa] for name in drives}, wi[kk])
         for name in drives:
             companion[name] += src[name]
@@ -407,7 +408,7 @@ def omitted_on(builder, mu, observables=("velocity",), companion_step=COMPANION_
     out = {name: np.zeros((3, 3)) for name in observables}
     for E, u_t, xi, obs, W in parts:
         if len(E) and shells:
-            src = _source_sum(kappa, blocks, disorder, shells, E, u_t, xi, {n: obs[n] for n in observables}, W)
+            src = _source_sum(kappa, blocks, shells, E, u_t, xi, {n: obs[n] for n in observables}, W)
             for name in observables:
                 out[name] += src[name]
     out = {name: -1e30 * parallel.sum_over_ranks(x) for name, x in out.items()}  # W in 1/Å³ → 1/m³
