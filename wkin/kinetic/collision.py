@@ -156,14 +156,16 @@ class CollisionOperator:
 
     @functools.cached_property
     def _factorization(self):
-        """The D×D system of :meth:`solve`: A = 1 − G, G = κΦᵀWτΦ (O(N·D²), built once per shell), and the
-        per-state zero modes z (N, n0) from the null vectors of A."""
+        """The D×D system of :meth:`solve`, A = 1 − G with G = κΦᵀWτΦ (O(N·D²), built once per shell), as its
+        minimum-norm pseudo-inverse from one SVD (singular values below 1e-12 of the largest dropped: the zero modes),
+        and the per-state zero modes z (N, n0) from the null vectors of A."""
         tau = 1.0 / self.rate
         G = self.kappa * parallel.sum_over_ranks(gram(np.sqrt(self.w * tau)[:, None] * self.phi))
-        A = np.eye(len(G)) - G
-        u, s, vh = scipy.linalg.svd(A)
+        u, s, vh = scipy.linalg.svd(np.eye(len(G)) - G)
+        keep = s > 1e-12 * s[0]
+        pinv = (vh[keep].T / s[keep]) @ u[:, keep].T
         null = vh[s < 1e-9 * max(s[0], 1.0)].conj().T  # (D, n0)
-        return A, tau[:, None] * self.kappa * (self.phi @ null)
+        return pinv, tau[:, None] * self.kappa * (self.phi @ null)
 
     @property
     def zero_modes(self):
@@ -174,17 +176,17 @@ class CollisionOperator:
         """Remove the W-orthogonal projection of g on the zero modes z."""
         if z.shape[1] == 0:
             return g
-        gram = parallel.sum_over_ranks(z.T @ (self.w[:, None] * z))
-        coef = np.linalg.solve(gram, parallel.sum_over_ranks(z.T @ (self.w[:, None] * g)))
+        overlap = parallel.sum_over_ranks(z.T @ (self.w[:, None] * z))
+        coef = np.linalg.solve(overlap, parallel.sum_over_ranks(z.T @ (self.w[:, None] * g)))
         return g - z @ coef
 
     def solve(self, drive):
         """Exact solution Λ of Λ/τ − KΛ = drive (N, r), zero modes projected out of drive and Λ."""
-        A, z = self._factorization
+        pinv, z = self._factorization
         tau = 1.0 / self.rate
         drive = self._project(drive, z)
         rhs = parallel.sum_over_ranks(self.phi.T @ ((self.w * tau)[:, None] * drive))
-        m = scipy.linalg.lstsq(A, rhs, cond=1e-12)[0]
+        m = pinv @ rhs
         lam = tau[:, None] * (drive + self.kappa * self.phi @ m)
         return self._project(lam, z)
 
