@@ -150,3 +150,23 @@ def test_the_plan_uses_the_wedge_for_a_symmetrized_model(fe):
     assert "irreducible wedge unfolded by 16 operations" in plan.describe()
     raw = TightBindingModel.from_wannier90(str(EXAMPLES / "Fe" / "Fe"))
     assert make_plan(from_tables(tables, model_required=False, degen_thresh=1e-4), raw).representation is None
+
+
+def test_cell_disorder_in_a_crystal_with_several_sites_warns(fe, te):
+    """The cell correlator is invariant when every operation translates all Wannier functions alike (bcc Fe, one
+    atom); trigonal Te's screw axis moves its three atoms into other cells, so irreducible mode with ``cell``
+    disorder warns (and ``atom`` disorder does not)."""
+    import warnings
+
+    from wkin.config import from_tables
+    from wkin.plan import make_plan
+    assert fe[1].keeps_cells() and not te[1].keeps_cells()
+    tables = {"fermi": {"energies": [5.5]}, "mesh": {"grid": [6, 6, 6]},
+              "calculate": {"quantities": ["conductivity_boltzmann"]},
+              "disorder": {"model": "cell", "strength": 1.0}, "symmetry": {"mode": "irreducible"}}
+    with pytest.warns(RuntimeWarning, match="not a symmetric disorder"):
+        make_plan(from_tables(tables, model_required=False, degen_thresh=1e-4), te[0])
+    tables["disorder"]["model"] = "atom"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        make_plan(from_tables(tables, model_required=False, degen_thresh=1e-4), te[0])

@@ -253,7 +253,13 @@ def _kinetic_representation(config, model, kinetic):
             or config.disorder.quadrature == "smeared"):
         return None
     ops = space_group_operations(model, config.symmetry.magnetization, config.symmetry.symprec)
-    return wannier_representation(model, projections_from_win(model.seedname), ops, config.symmetry.symprec)
+    rep = wannier_representation(model, projections_from_win(model.seedname), ops, config.symmetry.symprec)
+    if config.disorder.model == "cell" and not rep.keeps_cells() and parallel.is_root():
+        warnings.warn("[disorder] model = \"cell\": the space group moves the Wannier functions of different sites into "
+                      "different cells, so one potential per cell is not a symmetric disorder in this crystal and the "
+                      "kinetic tensors are projected onto the symmetric form; model = \"atom\" is symmetric "
+                      "(docs/disorder.md)", RuntimeWarning, stacklevel=3)
+    return rep
 
 
 def execute(plan: RunPlan) -> RunResult:

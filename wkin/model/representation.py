@@ -249,6 +249,12 @@ class WannierRepresentation:
         v = v * phase.reshape((len(phase),) + (1,) * (v.ndim - 2) + (self.num_wann,))
         return v @ M0.T
 
+    def keeps_cells(self):
+        """True when every operation moves all Wannier functions by the same lattice translation, so that the overlaps
+        ⟨c_k|c_k′⟩ of image states differ by one common phase: then "the same potential on every orbital of a cell"
+        (``cell`` disorder) is invariant under the group. With several sites it usually is not (docs/disorder.md)."""
+        return all(np.ptp(np.asarray(L, float), axis=0).max() < 1e-9 for L in self.shifts)
+
     def _blocks(self, op):
         """M0 (nw, nw): the D blocks of operation ``op`` without phases, and L_a(j) (nw, 3) of every function."""
         M0 = np.zeros((self.num_wann, self.num_wann), complex)
