@@ -144,10 +144,17 @@ class CollisionOperator:
         if np.iscomplexobj(g):  # K^A is a real operator
             return self.skew_in_scattering(g.real) + 1j * self.skew_in_scattering(g.imag)
         g2 = g.reshape(len(g), -1)
-        M = Disorder.block_matrices(self.feature_sums(g2), self.blocks)
-        P = Disorder.block_matrices(self.rate_features, self.blocks)
-        H = [(Pb @ Mb - Mb @ Pb) / 2j for Pb, Mb in zip(P, M)]
-        return (self.kappa3 * self.phi @ Disorder.matrix_features(H)).reshape(g.shape)
+        return (self.phi @ self.skew_features(self.feature_sums(g2))).reshape(g.shape)
+
+    def skew_features(self, f):
+        r"""The feature-space form of :meth:`skew_in_scattering`: :math:`K^Ag=\Phi\,\zeta` with
+        :math:`\zeta=\kappa_3\,\mathrm{feat}[(P_bM_b-M_bP_b)/2i]` for the feature sums f = Φᵀ W g (D, r); real-linear
+        (a complex f is split into its real and imaginary parts)."""
+        if np.iscomplexobj(f):
+            return self.skew_features(f.real) + 1j * self.skew_features(f.imag)
+        M = Disorder.block_matrices(f, self.blocks)
+        H = [(Pb @ Mb - Mb @ Pb) / 2j for Pb, Mb in zip(self.shell_projectors, M)]
+        return self.kappa3 * Disorder.matrix_features(H)
 
     def apply(self, g):
         """L g = g/τ − K g."""
@@ -209,14 +216,11 @@ class CollisionOperator:
         :math:`\Lambda_i=\tilde\tau_i(x_i+\kappa\phi_i\cdot m)`, exact. At ω = 0 it is :meth:`solve` (zero modes projected
         out); at ω ≠ 0, L − iω is invertible and nothing is projected. Complex drives are allowed.
         """
-        if omega == 0:
-            if np.iscomplexobj(drive):
-                return self.solve(drive.real) + 1j * self.solve(drive.imag)
-            return self.solve(drive)
-        tau = 1.0 / (self.rate - 1j * omega)
-        rhs = parallel.sum_over_ranks(real_matmul(self.phi.T, (self.w * tau)[:, None] * drive))
-        m = scipy.linalg.lu_solve(self._shifted(omega), rhs)
-        return tau[:, None] * (drive + self.kappa * real_matmul(self.phi, m))
+        if omega != 0:
+            return self.resolve_batch(np.asarray(drive)[None], [omega])[0]
+        if np.iscomplexobj(drive):
+            return self.solve(drive.real) + 1j * self.solve(drive.imag)
+        return self.solve(drive)
 
     def resolve_batch(self, drives, omegas):
         """:meth:`resolve` at every frequency at once: drives (n_ω, N, r), ω (n_ω,) rad/s → (n_ω, N, r) complex.
@@ -290,10 +294,6 @@ class RelaxationTimeOperator:
 
     def solve(self, drive):
         return self.tau * drive
-
-    def resolve(self, drive, omega=0.0):
-        r""":math:`r(\omega)` × drive, ω in rad/s."""
-        return drive / (1.0 / self.tau - 1j * omega) if omega != 0 else self.tau * drive
 
     def resolve_batch(self, drives, omegas):
         """:meth:`resolve` at every frequency: drives (n_ω, N, r) → r(ω_j) drives_j."""

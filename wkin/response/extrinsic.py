@@ -124,20 +124,17 @@ def response_shell(model, disorder, mu, grid, shift=(0.0, 0.0, 0.0), observables
 # ----------------------------------------------------------------------------- skew scattering
 @dataclass
 class _ShellMatrices:
-    """At one energy, per disorder block: P = Σ w|u⟩⟨u| and M^A_a = Σ w Λ^A_a |u⟩⟨u|; feature forms p, m^A."""
+    """At one energy, per disorder block: P = Σ w|u⟩⟨u| and M^A_a = Σ w Λ^A_a |u⟩⟨u|."""
 
     energy: float
     P: list
     M: dict
-    p: np.ndarray
-    m: dict
 
 
 def _shell_matrices(shell, lams):
     op = shell.operator
     return _ShellMatrices(energy=shell.mu, P=op.shell_projectors,
-                          M={name: op.weighted_projectors(lam) for name, lam in lams.items()},
-                          p=op.rate_features, m={name: op.feature_sums(lam).T for name, lam in lams.items()})
+                          M={name: op.weighted_projectors(lam) for name, lam in lams.items()})
 
 
 def _bracket(shells, E):

@@ -118,14 +118,12 @@ def separable_tensors(op, velocity, moment, omegas, side_jump_velocity=None, ske
       :math:`\nu_d=(1-G)^{-1}S_1[\phi X_d]`, expanded into :math:`S_2` moments except the last product
       (one N-length pass per frequency);
     - skew: :math:`X=K^A\Lambda=\Phi\zeta` with ζ from the feature sums :math:`\Phi^TW\Lambda=S_1[\phi v]+G\mu`
-      (:meth:`~wkin.kinetic.collision.CollisionOperator.skew_in_scattering`), so :math:`RX_d=\tilde\tau\,\Phi y_d`,
+      (:meth:`~wkin.kinetic.collision.CollisionOperator.skew_features`), so :math:`RX_d=\tilde\tau\,\Phi y_d`,
       :math:`y=\zeta+\kappa(1-G)^{-1}(G/\kappa)\zeta`.
 
     Exact (the same numbers as the per-frequency solves); the D×D system of each frequency is factorized once.
     ``skew``: include the skew piece (the operator's third cumulant). Returns the pieces (n_ω, 3, 3) in S.
     """
-    from ..kinetic.disorder import Disorder  # noqa: PLC0415 - the feature map of the collision operator
-
     e, kappa = charge, op.kappa
     phi, w, rate = op.phi, op.w, op.rate
     n, D = phi.shape
@@ -159,7 +157,6 @@ def separable_tensors(op, velocity, moment, omegas, side_jump_velocity=None, ske
             for key, f in fs.items():
                 S[key] += real_matmul(f.T, t.T).T
     S = {key: parallel.sum_over_ranks(x) for key, x in S.items()}
-    P = Disorder.block_matrices(op.rate_features, op.blocks)
     out = {p: np.zeros((len(om), 3, 3), complex) for p in PIECES}
     for j, omega in enumerate(om):
         G = kappa * S["phiphi"][j].reshape(D, D)
@@ -169,28 +166,22 @@ def separable_tensors(op, velocity, moment, omegas, side_jump_velocity=None, ske
         out["intrinsic"][j] = 1j * e * WEIGHT_SI * (mL - np.eye(3) * np.trace(mL))
         if not (sj or skew):
             continue
-        t2 = w / (rate - 1j * omega) ** 2
-        tv = t2[:, None] * v
+        tv = (w / (rate - 1j * omega) ** 2)[:, None] * v  # w τ̃² v_b
         phi_mu = real_matmul(phi, mu)  # φ·μ_c per state, (N, c)
+        left = (tv[:, :, None] * phi_mu[:, None, :]).reshape(n, 9).T  # w τ̃² v_b (φ·μ_c), the last products
         vvphi = S["vvphi"][j].reshape(3, 3, D)  # [b, c, :]
         pieces = []
         if sj:
             nu = scipy.linalg.lu_solve(lu, S["phivsj"][j].reshape(D, 3))
-            last = parallel.sum_over_ranks((tv[:, :, None] * phi_mu[:, None, :]).reshape(n, 9).T @ real_matmul(phi, nu))
+            last = parallel.sum_over_ranks(left @ real_matmul(phi, nu))
             B = (S["vvX"][j].reshape(3, 3, 3) + kappa * vvphi @ nu
                  + kappa * np.einsum("bdk,kc->bcd", S["vXphi"][j].reshape(3, 3, D), mu)
                  + kappa**2 * last.reshape(3, 3, 3))  # [b, c, d]
             pieces.append(("side_jump", B))
         if skew:
-            F = S["phiv"][j].reshape(D, 3) + G @ mu  # feature sums Φ^T W Λ_d
-
-            def commutator(f):  # the real-linear map of K^A on real feature sums
-                M = Disorder.block_matrices(f, op.blocks)
-                return Disorder.matrix_features([(Pb @ Mb - Mb @ Pb) / 2j for Pb, Mb in zip(P, M)])
-
-            zeta = op.kappa3 * (commutator(F.real) + 1j * commutator(F.imag))
+            zeta = op.skew_features(S["phiv"][j].reshape(D, 3) + G @ mu)  # K^AΛ = Φζ from the sums Φ^T W Λ
             y = zeta + scipy.linalg.lu_solve(lu, G @ zeta)
-            last = parallel.sum_over_ranks((tv[:, :, None] * phi_mu[:, None, :]).reshape(n, 9).T @ real_matmul(phi, y))
+            last = parallel.sum_over_ranks(left @ real_matmul(phi, y))
             B = vvphi @ y + kappa * last.reshape(3, 3, 3)
             pieces.append(("skew", B))
         for piece, B in pieces:
@@ -228,12 +219,12 @@ def gyrotropic_on(shell, ctx):
 
         def tensors(moment, vsj, skew):
             out = {p: np.zeros((len(omegas), 3, 3), complex) for p in PIECES}
-            for idx, got in ((fast, lambda: separable_tensors(op, v, moment, omegas[fast], vsj, skew is not None)),
-                             (rest, lambda: gyrotropic_tensors(w, v, moment, op.resolve_batch, omegas[rest], vsj,
-                                                               skew))):
-                if len(idx):
-                    for p, x in got().items():
-                        out[p][idx] = x
+            if len(fast):
+                for p, x in separable_tensors(op, v, moment, omegas[fast], vsj, skew is not None).items():
+                    out[p][fast] = x
+            if len(rest):
+                for p, x in gyrotropic_tensors(w, v, moment, op.resolve_batch, omegas[rest], vsj, skew).items():
+                    out[p][rest] = x
             return out
 
         pieces = tensors(shell.observables[name], vsj, skew)
@@ -334,10 +325,8 @@ def magnetization(g, field):
 
 
 def _dominant(g_pieces):
-    """The piece of largest Frobenius norm, and its norm."""
-    norms = {p: float(np.linalg.norm(x)) for p, x in g_pieces.items()}
-    best = max(norms, key=norms.get)
-    return best, norms[best]
+    """The name of the piece of largest Frobenius norm."""
+    return max(g_pieces, key=lambda p: np.linalg.norm(g_pieces[p]))
 
 
 def mechanism_table(datasets, mu, rows):
@@ -356,8 +345,8 @@ def mechanism_table(datasets, mu, rows):
                           / max(np.linalg.norm(pieces["intrinsic"][i, j]), 1e-300) for j in range(len(f))])
         for j in sorted({0, len(f) - 1}):
             at = {p: x[i, j] for p, x in pieces.items()}
-            noa = _dominant({p: 0.5 * (x + x.T) for p, x in at.items()})[0]
-            kme = _dominant({p: kme_susceptibility(x) for p, x in at.items()})[0]
+            noa = _dominant({p: symmetric(x) for p, x in at.items()})
+            kme = _dominant({p: kme_susceptibility(x) for p, x in at.items()})
             out.append(f"{mu[i]:9.4f} {f[j]:14.6g} {noa:>16s} {kme:>16s} {ratio[j]:18.4g}")
         cross = np.nonzero(np.diff(np.sign(ratio - 1.0)))[0]
         if len(cross):
